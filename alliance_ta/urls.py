@@ -1,0 +1,17 @@
+from django.urls import include, path
+
+from studies.urls import study_urlpatterns
+from studies.views import accounts
+
+account_urlpatterns = [
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", accounts.LogoutView.as_view(), name="logout"),
+    path("password/", accounts.PasswordChangeView.as_view(), name="password_change"),
+]
+
+urlpatterns = [
+    path("accounts/", include(account_urlpatterns)),
+    path("", include("studies.urls")),
+    # Every study-scoped URL lives under /s/<study>/ and passes the access gate.
+    path("s/<slug:study>/", include(study_urlpatterns)),
+]

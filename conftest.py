@@ -1,0 +1,129 @@
+"""Fixtures for the whole suite: the personas of a study, and how a missing service is treated."""
+
+import os
+
+import pytest
+
+from studies.models import Role
+from studies.tests.factories import MembershipFactory, UserFactory, make_study
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--require-services",
+        action="store_true",
+        help="Fail, instead of skipping, a test whose service (PostgreSQL, Redis, Chromium) is missing.",
+    )
+
+
+def require_service(config, name: str, problem: str) -> None:
+    """Skip a test that needs a missing service, or fail it under --require-services (CI)."""
+    message = f"{name} is not available: {problem}"
+    if config.getoption("--require-services"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def pytest_sessionstart(session):
+    if session.config.getoption("--require-services"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            raise pytest.UsageError("--require-services: DATABASE_URL must point at PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Argon2 is deliberately slow; tests that check hashing set it back themselves.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def custodian(db):
+    return UserFactory(username="custodian")
+
+
+@pytest.fixture
+def lead(db):
+    return UserFactory(username="lead")
+
+
+@pytest.fixture
+def coder_a(db):
+    return UserFactory(username="coder_a")
+
+
+@pytest.fixture
+def coder_b(db):
+    return UserFactory(username="coder_b")
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(username="viewer")
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def study(custodian, lead, coder_a, coder_b, viewer):
+    """A study with a member in every role; `outsider` is not a member."""
+    study = make_study(creator=custodian)
+    for user, role in [(lead, Role.LEAD), (coder_a, Role.CODER), (coder_b, Role.CODER), (viewer, Role.VIEWER)]:
+        MembershipFactory(study=study, user=user, role=role)
+    return study
+
+
+@pytest.fixture
+def personas(custodian, lead, coder_a, coder_b, viewer, outsider) -> dict:
+    return {
+        "custodian": custodian,
+        "lead": lead,
+        "coder_a": coder_a,
+        "coder_b": coder_b,
+        "viewer": viewer,
+        "outsider": outsider,
+    }
+
+
+@pytest.fixture
+def client_for(client):
+    """A test client logged in as the given user."""
+
+    def log_in(user):
+        client.force_login(user)
+        return client
+
+    return log_in
+
+
+@pytest.fixture(scope="session")
+def browser(request):
+    """The system's Chromium, driven by Playwright (it never downloads a browser of its own)."""
+    executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(executable):
+        require_service(request.config, "Chromium", f"{executable} does not exist")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # between page actions are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

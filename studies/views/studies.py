@@ -1,0 +1,49 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from studies import services
+from studies.access import study_access
+from studies.forms import StudyForm, StudySettingsForm
+from studies.models import Membership, Protocol, Role
+
+
+def study_list(request: HttpRequest) -> HttpResponse:
+    memberships = Membership.objects.active().filter(user=request.user).select_related("study").order_by("study__title")
+    return render(request, "studies/study_list.html", {"memberships": memberships})
+
+
+@require_http_methods(["GET", "POST"])
+def study_create(request: HttpRequest) -> HttpResponse:
+    form = StudyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        study = services.study_create(creator=request.user, request=request, **form.cleaned_data)
+        messages.success(request, f"Study “{study.title}” created. You are its custodian and lead.")
+        return redirect("study-home", study=study.slug)
+    return render(request, "studies/study_create.html", {"form": form})
+
+
+def study_home(request: HttpRequest, study: str) -> HttpResponse:
+    study, membership = study_access(request, study)
+    protocol = (
+        Protocol.objects.filter(study=study)
+        .prefetch_related("domains__questions__prompts")
+        .order_by("-version")
+        .first()
+    )
+    return render(request, "studies/study_home.html", {"study": study, "protocol": protocol})
+
+
+@require_http_methods(["GET", "POST"])
+def study_settings(request: HttpRequest, study: str) -> HttpResponse:
+    study, membership = study_access(request, study, Role.LEAD)
+    form = StudySettingsForm(request.POST or None, instance=study)
+    if request.method == "POST" and form.is_valid():
+        changes = {field: form.cleaned_data[field] for field in form.changed_data}
+        # The form has already applied the changes to `study`; the service records them.
+        study.refresh_from_db()
+        services.study_update(study=study, actor=request.user, request=request, **changes)
+        messages.success(request, "Study details saved.")
+        return redirect("study-home", study=study.slug)
+    return render(request, "studies/study_settings.html", {"study": study, "form": form})

@@ -72,7 +72,12 @@ def outsider(db):
 def study(custodian, lead, coder_a, coder_b, viewer):
     """A study with a member in every role; `outsider` is not a member."""
     study = make_study(creator=custodian)
-    for user, role in [(lead, Role.LEAD), (coder_a, Role.CODER), (coder_b, Role.CODER), (viewer, Role.VIEWER)]:
+    for user, role in [
+        (lead, Role.LEAD),
+        (coder_a, Role.CODER),
+        (coder_b, Role.CODER),
+        (viewer, Role.VIEWER),
+    ]:
         MembershipFactory(study=study, user=user, role=role)
     return study
 

@@ -32,10 +32,14 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if value.lower() in FALSE:
         return False
-    raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}")
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}"
+    )
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     value = _raw(name)
     if value is None:
         return default
@@ -109,7 +113,9 @@ def sqlite_database(path: Path) -> dict:
 def redis_url(name: str = "REDIS_URL") -> str | None:
     value = _raw(name)
     if value is not None and urlsplit(value).scheme not in {"redis", "rediss"}:
-        raise ImproperlyConfigured(f"{name} must start with redis:// or rediss://; got {_redact(value)!r}")
+        raise ImproperlyConfigured(
+            f"{name} must start with redis:// or rediss://; got {_redact(value)!r}"
+        )
     return value
 
 

@@ -5,8 +5,8 @@ import time
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth import middleware as auth_middleware
-from django.http import HttpRequest, HttpResponse
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -41,7 +41,10 @@ class SessionLimitsMiddleware:
             session = request.session
             started = session.setdefault("started_at", now)
             seen = session.get("seen_at", now)
-            if now - seen > settings.SESSION_IDLE_SECONDS or now - started > settings.SESSION_ABSOLUTE_SECONDS:
+            if (
+                now - seen > settings.SESSION_IDLE_SECONDS
+                or now - started > settings.SESSION_ABSOLUTE_SECONDS
+            ):
                 auth.logout(request)
                 messages.info(request, "Your session has ended. Please log in again.")
                 response = redirect_to_login(request.get_full_path())

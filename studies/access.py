@@ -6,7 +6,9 @@ from django.http import Http404, HttpRequest
 from studies.models import Membership, Role, Study
 
 
-def study_access(request: HttpRequest, slug: str, role: Role = Role.VIEWER) -> tuple[Study, Membership]:
+def study_access(
+    request: HttpRequest, slug: str, role: Role = Role.VIEWER
+) -> tuple[Study, Membership]:
     """The study and the requester's membership of it.
 
     Someone who is not an active member must not learn that the study exists: 404. A member

@@ -3,6 +3,8 @@
 Written for alliance-ta; every sentence here is invented for the demo.
 """
 
+from datetime import date
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -39,6 +41,7 @@ DEMO_STUDY = {
     ),
     "analysis_mode": Study.AnalysisMode.REFLEXIVE,
     "ethics_reference": "DEMO-REC-0412",
+    "ethics_approved_on": date(2026, 3, 2),
 }
 
 # Four domains: background, ways of working, relational practice, strain and repair.
@@ -46,29 +49,53 @@ DEMO_GUIDE = [
     (
         "Background and how you came to practise",
         [
-            ("Could you tell me how you came to work as a therapist?", ["Training route", "Settings worked in"]),
-            ("How would you describe the way you work today?", ["Models you draw on", "How that has changed"]),
+            (
+                "Could you tell me how you came to work as a therapist?",
+                ["Training route", "Settings worked in"],
+            ),
+            (
+                "How would you describe the way you work today?",
+                ["Models you draw on", "How that has changed"],
+            ),
         ],
     ),
     (
         "Starting out with a new client",
         [
-            ("What happens in your first few sessions with someone?", ["What you listen for", "Agreeing goals"]),
-            ("How do you know when the two of you are working together?", ["Signs you notice", "An example"]),
+            (
+                "What happens in your first few sessions with someone?",
+                ["What you listen for", "Agreeing goals"],
+            ),
+            (
+                "How do you know when the two of you are working together?",
+                ["Signs you notice", "An example"],
+            ),
         ],
     ),
     (
         "Relational practice in the room",
         [
-            ("How do you set and hold the frame of the work?", ["Boundaries", "Endings and breaks"]),
-            ("How do you work with a client who arrives anxious or wary?", ["Earlier therapy that went badly"]),
+            (
+                "How do you set and hold the frame of the work?",
+                ["Boundaries", "Endings and breaks"],
+            ),
+            (
+                "How do you work with a client who arrives anxious or wary?",
+                ["Earlier therapy that went badly"],
+            ),
         ],
     ),
     (
         "Strain, difference and repair",
         [
-            ("Can you recall a time the relationship felt strained?", ["What you noticed first", "What you did"]),
-            ("How do differences between you and a client show up?", ["Culture, class, age", "Naming it"]),
+            (
+                "Can you recall a time the relationship felt strained?",
+                ["What you noticed first", "What you did"],
+            ),
+            (
+                "How do differences between you and a client show up?",
+                ["Culture, class, age", "Naming it"],
+            ),
             ("What does this work leave you carrying?", ["Supervision", "Looking after yourself"]),
         ],
     ),

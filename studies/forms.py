@@ -45,10 +45,22 @@ class StudySettingsForm(StudyForm):
 
 
 class MembershipForm(forms.ModelForm):
+    """A member's role and last day. Only a custodian is offered the custodian role."""
+
     class Meta:
         model = Membership
         fields = ["role", "expires_on"]
         widgets = {"expires_on": DateInput}
+        labels = {"expires_on": "Last day"}
+
+    def __init__(self, *args, actor: Membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not actor.is_custodian:
+            self.fields["role"].choices = [
+                (value, label)
+                for value, label in self.fields["role"].choices
+                if value != Role.CUSTODIAN
+            ]
 
     def clean_expires_on(self):
         expires_on = self.cleaned_data["expires_on"]
@@ -58,7 +70,9 @@ class MembershipForm(forms.ModelForm):
 
 
 class MemberAddForm(MembershipForm):
-    username = forms.CharField(max_length=150, help_text="The person's user name on this server.")
+    username = forms.CharField(
+        label="User name", max_length=150, help_text="The person's user name on this server."
+    )
 
     class Meta(MembershipForm.Meta):
         fields = ["username", "role", "expires_on"]
@@ -67,13 +81,17 @@ class MemberAddForm(MembershipForm):
         username = self.cleaned_data["username"].strip()
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
-            raise forms.ValidationError(f"There is no active account with the user name {username!r}.")
+            raise forms.ValidationError(
+                f"There is no active account with the user name {username!r}."
+            )
         self.cleaned_data["user"] = user
         return username
 
 
 class AuditFilterForm(forms.Form):
-    action = forms.ChoiceField(choices=[("", "All actions"), *AuditEvent.Action.choices], required=False)
+    action = forms.ChoiceField(
+        choices=[("", "All actions"), *AuditEvent.Action.choices], required=False
+    )
     actor = forms.CharField(required=False, label="By (user name)")
     since = forms.DateField(required=False, widget=DateInput, label="From")
     until = forms.DateField(required=False, widget=DateInput, label="To")

@@ -59,7 +59,9 @@ class MembershipQuerySet(models.QuerySet):
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     expires_on = models.DateField(
@@ -72,8 +74,12 @@ class Membership(models.Model):
     class Meta:
         ordering = ["user__username"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "study"], name="studies_membership_one_per_user_and_study"),
-            models.CheckConstraint(condition=Q(role__in=Role.values), name="studies_membership_role_valid"),
+            models.UniqueConstraint(
+                fields=["user", "study"], name="studies_membership_one_per_user_and_study"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="studies_membership_role_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -129,7 +135,9 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
     )
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    study = models.ForeignKey(
+        Study, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     action = models.CharField(max_length=40, choices=AuditAction.choices)
     target_type = models.CharField(max_length=60, blank=True)
     target = models.CharField(max_length=200, blank=True)
@@ -145,7 +153,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["study", "-created_at"], name="studies_audit_study_time"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(action__in=AuditAction.values), name="studies_auditevent_action_valid"),
+            models.CheckConstraint(
+                condition=Q(action__in=AuditAction.values), name="studies_auditevent_action_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -169,7 +179,9 @@ class Protocol(models.Model):
     class Meta:
         ordering = ["version"]
         constraints = [
-            models.UniqueConstraint(fields=["study", "version"], name="studies_protocol_version_unique"),
+            models.UniqueConstraint(
+                fields=["study", "version"], name="studies_protocol_version_unique"
+            ),
         ]
 
     def __str__(self) -> str:

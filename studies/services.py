@@ -32,7 +32,9 @@ def unique_slug(title: str) -> str:
 
 
 @transaction.atomic
-def study_create(*, creator: AbstractBaseUser, request: HttpRequest | None = None, **fields) -> Study:
+def study_create(
+    *, creator: AbstractBaseUser, request: HttpRequest | None = None, **fields
+) -> Study:
     """A new study; its creator becomes its custodian, which includes the lead's rights."""
     study = Study(slug=fields.pop("slug", None) or unique_slug(fields["title"]), **fields)
     study.full_clean()
@@ -43,7 +45,9 @@ def study_create(*, creator: AbstractBaseUser, request: HttpRequest | None = Non
 
 
 @transaction.atomic
-def study_update(*, study: Study, actor: AbstractBaseUser, request: HttpRequest | None = None, **changes) -> Study:
+def study_update(
+    *, study: Study, actor: AbstractBaseUser, request: HttpRequest | None = None, **changes
+) -> Study:
     before = {field: getattr(study, field) for field in changes}
     for field, value in changes.items():
         setattr(study, field, value)
@@ -55,7 +59,14 @@ def study_update(*, study: Study, actor: AbstractBaseUser, request: HttpRequest 
         if before[field] != value
     }
     if changed:
-        audit(Action.STUDY_UPDATE, request=request, actor=actor, study=study, target=study, details=changed)
+        audit(
+            Action.STUDY_UPDATE,
+            request=request,
+            actor=actor,
+            study=study,
+            target=study,
+            details=changed,
+        )
     return study
 
 
@@ -70,9 +81,15 @@ def _check_keeps_a_custodian(membership: Membership) -> None:
     if membership.role != Role.CUSTODIAN:
         return
     # Locked, so that two custodians demoting each other at once cannot both succeed.
-    custodians = Membership.objects.active().select_for_update().filter(study=membership.study, role=Role.CUSTODIAN)
+    custodians = (
+        Membership.objects.active()
+        .select_for_update()
+        .filter(study=membership.study, role=Role.CUSTODIAN)
+    )
     if not any(other.pk != membership.pk for other in custodians):
-        raise ValidationError("A study needs at least one custodian: make someone else custodian first.")
+        raise ValidationError(
+            "A study needs at least one custodian: make someone else custodian first."
+        )
 
 
 @transaction.atomic
@@ -134,7 +151,9 @@ def membership_change(
 
 
 @transaction.atomic
-def membership_remove(*, actor: Membership, membership: Membership, request: HttpRequest | None = None) -> None:
+def membership_remove(
+    *, actor: Membership, membership: Membership, request: HttpRequest | None = None
+) -> None:
     _check_role_change(actor=actor, old=Role(membership.role), new=None)
     _check_keeps_a_custodian(membership)
     audit(

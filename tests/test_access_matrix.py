@@ -64,15 +64,39 @@ def test_study_scoped_routes_live_under_the_study_prefix(route, pattern):
     assert route.startswith(STUDY_PREFIX), f"{pattern.name}: study-scoped URLs are /s/<study>/…"
 
 
-@pytest.mark.parametrize(("route", "pattern"), STUDY_ROUTES, ids=[r for r, _ in STUDY_ROUTES])
-def test_outsider_cannot_tell_a_foreign_study_from_a_missing_one(route, pattern, client, study, outsider):
+def check_outsider_sees_nothing(client, route: str, study, outsider) -> None:
     client.force_login(outsider)
     for method in ("get", "post"):
         foreign = getattr(client, method)(url_for(route, study.slug))
         missing = getattr(client, method)(url_for(route, "no-such-study"))
-        assert foreign.status_code in {404, 405}, f"{method.upper()} {pattern.name}: {foreign.status_code}"
+        assert foreign.status_code in {404, 405}, f"{method.upper()} {route}: {foreign.status_code}"
         assert foreign.status_code == missing.status_code
         assert without_tokens(foreign.content) == without_tokens(missing.content)
+
+
+def check_gate_is_called(client, route: str, study, member) -> None:
+    """A member's request reaches the view, which must have asked the gate before anything else
+    could answer: whatever the view then does, the gate has left the membership on the request."""
+    client.force_login(member)
+    url = url_for(route, study.slug)
+    response = client.get(url)
+    if response.status_code == 405:
+        response = client.post(url)
+    assert getattr(response.wsgi_request, "membership", None) is not None, (
+        f"{route} answered {response.status_code} without calling studies.access.study_access"
+    )
+
+
+@pytest.mark.parametrize(("route", "pattern"), STUDY_ROUTES, ids=[r for r, _ in STUDY_ROUTES])
+def test_outsider_cannot_tell_a_foreign_study_from_a_missing_one(
+    route, pattern, client, study, outsider
+):
+    check_outsider_sees_nothing(client, route, study, outsider)
+
+
+@pytest.mark.parametrize(("route", "pattern"), STUDY_ROUTES, ids=[r for r, _ in STUDY_ROUTES])
+def test_every_study_view_calls_the_gate(route, pattern, client, study, custodian):
+    check_gate_is_called(client, route, study, custodian)
 
 
 @pytest.mark.parametrize(("route", "pattern"), STUDY_ROUTES, ids=[r for r, _ in STUDY_ROUTES])
@@ -95,18 +119,17 @@ def test_anonymous_visitor_is_sent_to_log_in(route, pattern, client, study):
         assert urlsplit(htmx["HX-Redirect"]).path == "/accounts/login/"
 
 
-@pytest.mark.parametrize(("route", "pattern"), STUDY_ROUTES, ids=[r for r, _ in STUDY_ROUTES])
-def test_every_study_view_calls_the_gate(route, pattern, client, study, custodian):
-    """A member's request reaches the view, which must have asked the gate before anything else
-    could answer: whatever the view then does, the gate has left the membership on the request."""
-    client.force_login(custodian)
-    url = url_for(route, study.slug)
-    response = client.get(url)
-    if response.status_code == 405:
-        response = client.post(url)
-    assert getattr(response.wsgi_request, "membership", None) is not None, (
-        f"{pattern.name} answered {response.status_code} without calling studies.access.study_access"
-    )
+@pytest.mark.urls("tests.ungated_urls")
+def test_the_checks_catch_a_view_without_the_gate(client, study, custodian, outsider):
+    """The checks above fail for a study view that forgets the gate, whether it leaks the study
+    outright or hides behind a 404 of its own."""
+    routes = {route for route, _pattern in walk(get_resolver("tests.ungated_urls"))}
+    assert {"s/<slug:study>/leaky/", "s/<slug:study>/sneaky/<uuid:code>/"} <= routes
+    with pytest.raises(AssertionError):
+        check_outsider_sees_nothing(client, "s/<slug:study>/leaky/", study, outsider)
+    check_outsider_sees_nothing(client, "s/<slug:study>/sneaky/<uuid:code>/", study, outsider)
+    with pytest.raises(AssertionError, match="without calling"):
+        check_gate_is_called(client, "s/<slug:study>/sneaky/<uuid:code>/", study, custodian)
 
 
 def row_counts() -> dict[str, int]:

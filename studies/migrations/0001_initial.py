@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,124 +15,301 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Protocol',
+            name="Protocol",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=40)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.CharField(max_length=40)),
             ],
             options={
-                'ordering': ['version'],
+                "ordering": ["version"],
             },
         ),
         migrations.CreateModel(
-            name='ProtocolDomain',
+            name="ProtocolDomain",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('title', models.CharField(max_length=200)),
-                ('protocol', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='domains', to='studies.protocol')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "protocol",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="domains",
+                        to="studies.protocol",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='ProtocolQuestion',
+            name="ProtocolQuestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('text', models.TextField()),
-                ('domain', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='studies.protocoldomain')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("text", models.TextField()),
+                (
+                    "domain",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="questions",
+                        to="studies.protocoldomain",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='ProtocolPrompt',
+            name="ProtocolPrompt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('text', models.TextField()),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='prompts', to='studies.protocolquestion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("text", models.TextField()),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="prompts",
+                        to="studies.protocolquestion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='Study',
+            name="Study",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('research_question', models.TextField()),
-                ('epistemological_stance', models.TextField(blank=True)),
-                ('analysis_mode', models.CharField(choices=[('reflexive', 'Reflexive thematic analysis'), ('codebook', 'Codebook thematic analysis'), ('coding_reliability', 'Coding-reliability thematic analysis')], default='reflexive', max_length=20)),
-                ('ethics_reference', models.CharField(blank=True, max_length=100, verbose_name='ethics approval reference')),
-                ('ethics_approved_on', models.DateField(blank=True, null=True, verbose_name='ethics approval date')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("research_question", models.TextField()),
+                ("epistemological_stance", models.TextField(blank=True)),
+                (
+                    "analysis_mode",
+                    models.CharField(
+                        choices=[
+                            ("reflexive", "Reflexive thematic analysis"),
+                            ("codebook", "Codebook thematic analysis"),
+                            ("coding_reliability", "Coding-reliability thematic analysis"),
+                        ],
+                        default="reflexive",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "ethics_reference",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="ethics approval reference"
+                    ),
+                ),
+                (
+                    "ethics_approved_on",
+                    models.DateField(blank=True, null=True, verbose_name="ethics approval date"),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name_plural': 'studies',
-                'ordering': ['title'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('analysis_mode__in', ['reflexive', 'codebook', 'coding_reliability'])), name='studies_study_analysis_mode_valid')],
+                "verbose_name_plural": "studies",
+                "ordering": ["title"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("analysis_mode__in", ["reflexive", "codebook", "coding_reliability"])
+                        ),
+                        name="studies_study_analysis_mode_valid",
+                    )
+                ],
             },
         ),
         migrations.AddField(
-            model_name='protocol',
-            name='study',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='protocols', to='studies.study'),
+            model_name="protocol",
+            name="study",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="protocols",
+                to="studies.study",
+            ),
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('viewer', 'Viewer'), ('coder', 'Coder'), ('lead', 'Lead author'), ('custodian', 'Custodian')], max_length=20)),
-                ('expires_on', models.DateField(blank=True, help_text='The last day of access; empty for no end.', null=True)),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('study', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='studies.study')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("viewer", "Viewer"),
+                            ("coder", "Coder"),
+                            ("lead", "Lead author"),
+                            ("custodian", "Custodian"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "expires_on",
+                    models.DateField(
+                        blank=True, help_text="The last day of access; empty for no end.", null=True
+                    ),
+                ),
+                ("added_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "study",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="studies.study",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['user__username'],
+                "ordering": ["user__username"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('action', models.CharField(choices=[('auth.login', 'Logged in'), ('auth.login_failed', 'Failed log-in'), ('auth.logout', 'Logged out'), ('auth.password_change', 'Changed password'), ('study.create', 'Created the study'), ('study.update', 'Changed the study'), ('membership.add', 'Added a member'), ('membership.change', 'Changed a membership'), ('membership.remove', 'Removed a member'), ('audit.export', 'Exported the audit log')], max_length=40)),
-                ('target_type', models.CharField(blank=True, max_length=60)),
-                ('target', models.CharField(blank=True, max_length=200)),
-                ('address', models.GenericIPAddressField(blank=True, null=True)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('study', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='studies.study')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("auth.login", "Logged in"),
+                            ("auth.login_failed", "Failed log-in"),
+                            ("auth.logout", "Logged out"),
+                            ("auth.password_change", "Changed password"),
+                            ("study.create", "Created the study"),
+                            ("study.update", "Changed the study"),
+                            ("membership.add", "Added a member"),
+                            ("membership.change", "Changed a membership"),
+                            ("membership.remove", "Removed a member"),
+                            ("audit.export", "Exported the audit log"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("target_type", models.CharField(blank=True, max_length=60)),
+                ("target", models.CharField(blank=True, max_length=200)),
+                ("address", models.GenericIPAddressField(blank=True, null=True)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "study",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="studies.study",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='protocol',
-            constraint=models.UniqueConstraint(fields=('study', 'version'), name='studies_protocol_version_unique'),
+            model_name="protocol",
+            constraint=models.UniqueConstraint(
+                fields=("study", "version"), name="studies_protocol_version_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('user', 'study'), name='studies_membership_one_per_user_and_study'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                fields=("user", "study"), name="studies_membership_one_per_user_and_study"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.CheckConstraint(condition=models.Q(('role__in', ['viewer', 'coder', 'lead', 'custodian'])), name='studies_membership_role_valid'),
+            model_name="membership",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("role__in", ["viewer", "coder", "lead", "custodian"])),
+                name="studies_membership_role_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['study', '-created_at'], name='studies_audit_study_time'),
+            model_name="auditevent",
+            index=models.Index(fields=["study", "-created_at"], name="studies_audit_study_time"),
         ),
         migrations.AddConstraint(
-            model_name='auditevent',
-            constraint=models.CheckConstraint(condition=models.Q(('action__in', ['auth.login', 'auth.login_failed', 'auth.logout', 'auth.password_change', 'study.create', 'study.update', 'membership.add', 'membership.change', 'membership.remove', 'audit.export'])), name='studies_auditevent_action_valid'),
+            model_name="auditevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "action__in",
+                        [
+                            "auth.login",
+                            "auth.login_failed",
+                            "auth.logout",
+                            "auth.password_change",
+                            "study.create",
+                            "study.update",
+                            "membership.add",
+                            "membership.change",
+                            "membership.remove",
+                            "audit.export",
+                        ],
+                    )
+                ),
+                name="studies_auditevent_action_valid",
+            ),
         ),
     ]

@@ -20,15 +20,11 @@ CSV_COLUMNS = ["time (UTC)", "who", "action", "object type", "object", "address"
 def _filtered(request, study) -> tuple[AuditFilterForm, object]:
     form = AuditFilterForm(request.GET)
     events = AuditEvent.objects.filter(study=study).select_related("actor")
-    if form.is_valid():
-        events = form.filter(events)
-    else:
-        events = events.none()
-    return form, events
+    return form, form.filter(events) if form.is_valid() else events.none()
 
 
 def audit_log(request: HttpRequest, study: str) -> HttpResponse:
-    study, membership = study_access(request, study, Role.LEAD)
+    study, _member = study_access(request, study, Role.LEAD)
     form, events = _filtered(request, study)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -41,10 +37,15 @@ def audit_log(request: HttpRequest, study: str) -> HttpResponse:
 
 
 def audit_log_csv(request: HttpRequest, study: str) -> HttpResponse:
-    study, membership = study_access(request, study, Role.LEAD)
+    study, _member = study_access(request, study, Role.LEAD)
     form, events = _filtered(request, study)
     if not form.is_valid():
-        return render(request, "studies/audit_log.html", {"study": study, "form": form, "page": None}, status=400)
+        return render(
+            request,
+            "studies/audit_log.html",
+            {"study": study, "form": form, "page": None},
+            status=400,
+        )
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-audit-{stamp}.csv"'
@@ -64,7 +65,12 @@ def audit_log_csv(request: HttpRequest, study: str) -> HttpResponse:
             ]
         )
         count += 1
-    audit(Action.AUDIT_EXPORT, request=request, study=study, details={"rows": count, **request.GET.dict()})
+    audit(
+        Action.AUDIT_EXPORT,
+        request=request,
+        study=study,
+        details={"rows": count, **request.GET.dict()},
+    )
     return response
 
 

@@ -10,7 +10,12 @@ from studies.models import Membership, Protocol, Role
 
 
 def study_list(request: HttpRequest) -> HttpResponse:
-    memberships = Membership.objects.active().filter(user=request.user).select_related("study").order_by("study__title")
+    memberships = (
+        Membership.objects.active()
+        .filter(user=request.user)
+        .select_related("study")
+        .order_by("study__title")
+    )
     return render(request, "studies/study_list.html", {"memberships": memberships})
 
 
@@ -25,7 +30,7 @@ def study_create(request: HttpRequest) -> HttpResponse:
 
 
 def study_home(request: HttpRequest, study: str) -> HttpResponse:
-    study, membership = study_access(request, study)
+    study, _member = study_access(request, study)
     protocol = (
         Protocol.objects.filter(study=study)
         .prefetch_related("domains__questions__prompts")
@@ -37,7 +42,7 @@ def study_home(request: HttpRequest, study: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def study_settings(request: HttpRequest, study: str) -> HttpResponse:
-    study, membership = study_access(request, study, Role.LEAD)
+    study, _member = study_access(request, study, Role.LEAD)
     form = StudySettingsForm(request.POST or None, instance=study)
     if request.method == "POST" and form.is_valid():
         changes = {field: form.cleaned_data[field] for field in form.changed_data}

@@ -21,7 +21,9 @@ class Command(BaseCommand):
         try:
             User.username_validator(username)
         except ValidationError as error:
-            raise CommandError(f"{username!r} is not a valid user name: {' '.join(error.messages)}") from None
+            raise CommandError(
+                f"{username!r} is not a valid user name: {' '.join(error.messages)}"
+            ) from None
         if User.objects.filter(username=username).exists():
             raise CommandError(f"an account named {username!r} already exists")
         password = secrets.token_urlsafe(12)

@@ -32,6 +32,20 @@ def pytest_sessionstart(session):
             raise pytest.UsageError("--require-services: DATABASE_URL must point at PostgreSQL")
 
 
+@pytest.fixture
+def redis_url(request, settings) -> str:
+    """The Redis the full stack uses (REDIS_URL), answering."""
+    import redis
+
+    if not settings.REDIS_URL:
+        require_service(request.config, "Redis", "REDIS_URL is not set")
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        require_service(request.config, "Redis", f"{settings.REDIS_URL}: {error}")
+    return settings.REDIS_URL
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests that check hashing set it back themselves.
@@ -115,8 +129,8 @@ def browser(request):
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
     # between page actions are still synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=executable,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],

@@ -88,8 +88,8 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict:
             "CONN_HEALTH_CHECKS": True,
         }
     if parts.scheme == "sqlite":
-        path = unquote(parts.path)
-        if not path or path == "/":
+        path = unquote(parts.path)[1:]  # sqlite:////abs/path.sqlite3 or sqlite:///relative/path
+        if not path:
             raise ImproperlyConfigured(f"{name} names no SQLite file: {url!r}")
         return sqlite_database(Path(path))
     raise ImproperlyConfigured(

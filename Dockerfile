@@ -4,13 +4,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
+# Dependencies first, so that a code change does not reinstall them.
 COPY pyproject.toml requirements.lock README.md ./
-COPY alliance_ta alliance_ta
-COPY studies studies
-COPY transcripts transcripts
-COPY coding coding
-COPY themes themes
-COPY exchange exchange
 RUN pip install -c requirements.lock .
 
 COPY . .

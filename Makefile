@@ -17,11 +17,11 @@ $(BIN)/python:
 
 # Installs are pinned by requirements.lock; the stamp files re-run them when either file changes.
 $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
-	$(BIN)/pip install --quiet -c requirements.lock -e .
+	$(BIN)/pip install --quiet -c requirements.lock .
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock '.[dev]'
 	touch $@
 
 install: $(VENV)/.installed

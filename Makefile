@@ -28,7 +28,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
-	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

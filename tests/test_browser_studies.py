@@ -40,6 +40,14 @@ def test_log_in_create_a_study_add_a_member_and_see_it_listed(page):
     expect(page.locator("#messages")).to_contain_text("sam added as coder.")
     expect(page.get_by_label("Role of sam")).to_have_value("coder")
 
+    # A name with no account: the error appears in the form, in place, and nobody is added.
+    page.get_by_label("User name").fill("nobody")
+    page.get_by_role("button", name="Add member").click()
+    expect(page.locator("#members")).to_contain_text(
+        "There is no active account with the user name 'nobody'."
+    )
+    expect(page.get_by_label("User name")).to_have_value("nobody")
+
     page.reload()
     expect(page.locator("#member-sam")).to_be_visible()
     assert (

@@ -48,7 +48,8 @@ def study_create(
 def study_update(
     *, study: Study, actor: AbstractBaseUser, request: HttpRequest | None = None, **changes
 ) -> Study:
-    before = {field: getattr(study, field) for field in changes}
+    # What is stored, not what a bound form may already have written onto `study`.
+    before = Study.objects.filter(pk=study.pk).values(*changes).get() if changes else {}
     for field, value in changes.items():
         setattr(study, field, value)
     study.full_clean()

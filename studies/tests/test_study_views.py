@@ -171,3 +171,12 @@ class TestStudySettings:
         study.refresh_from_db()
         assert study.research_question == "How do therapists describe the alliance?"
         assert not AuditEvent.objects.filter(action=AuditEvent.Action.STUDY_UPDATE).exists()
+
+
+def test_form_pages_have_a_fixed_query_count(client_for, study, lead, django_assert_max_num_queries):
+    client = client_for(lead)
+    client.get(reverse("study-list"))  # the session's last-seen stamp is written once a minute
+    with django_assert_max_num_queries(4):
+        assert client.get(reverse("study-create")).status_code == 200
+    with django_assert_max_num_queries(5):
+        assert client.get(reverse("study-settings", args=[study.slug])).status_code == 200

@@ -46,8 +46,6 @@ def study_settings(request: HttpRequest, study: str) -> HttpResponse:
     form = StudySettingsForm(request.POST or None, instance=study)
     if request.method == "POST" and form.is_valid():
         changes = {field: form.cleaned_data[field] for field in form.changed_data}
-        # The form has already applied the changes to `study`; the service records them.
-        study.refresh_from_db()
         services.study_update(study=study, actor=request.user, request=request, **changes)
         messages.success(request, "Study details saved.")
         return redirect("study-home", study=study.slug)

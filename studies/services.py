@@ -4,21 +4,12 @@ from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.text import slugify
 
 from studies.audit import Action, audit
 from studies.models import Membership, Role, Study
-
-STUDY_FIELDS = (
-    "title",
-    "research_question",
-    "epistemological_stance",
-    "analysis_mode",
-    "ethics_reference",
-    "ethics_approved_on",
-)
 
 
 def unique_slug(title: str) -> str:
@@ -103,10 +94,14 @@ def membership_add(
     request: HttpRequest | None = None,
 ) -> Membership:
     study = actor.study
-    if Membership.objects.filter(study=study, user=user).exists():
-        raise ValidationError(f"{user.get_username()} is already a member of this study.")
     _check_role_change(actor=actor, old=None, new=Role(role))
-    membership = Membership.objects.create(study=study, user=user, role=role, expires_on=expires_on)
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(
+                study=study, user=user, role=role, expires_on=expires_on
+            )
+    except IntegrityError:  # studies_membership_one_per_user_and_study
+        raise ValidationError(f"{user.get_username()} is already a member of this study.") from None
     audit(
         Action.MEMBER_ADD,
         request=request,

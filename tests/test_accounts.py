@@ -62,8 +62,9 @@ class TestLockOut:
             log_in(client, "coder_a", "wrong")
         locked = log_in(client, "coder_a", PASSWORD)
         assert locked.status_code == 429
-        assert "After 5 failed attempts this account cannot log in from your address for 15 minutes." in " ".join(
-            locked.text.split()
+        assert (
+            "After 5 failed attempts this account cannot log in from your address for 15 minutes."
+            in " ".join(locked.text.split())
         )
         assert "_auth_user_id" not in client.session
         # The same person from another address, and another person from this one, can still log in.

@@ -173,7 +173,9 @@ class TestStudySettings:
         assert not AuditEvent.objects.filter(action=AuditEvent.Action.STUDY_UPDATE).exists()
 
 
-def test_form_pages_have_a_fixed_query_count(client_for, study, lead, django_assert_max_num_queries):
+def test_form_pages_have_a_fixed_query_count(
+    client_for, study, lead, django_assert_max_num_queries
+):
     client = client_for(lead)
     client.get(reverse("study-list"))  # the session's last-seen stamp is written once a minute
     with django_assert_max_num_queries(4):

@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from alliance_ta.env import (
     database_from_url,
+    fernet_keys,
     env_bool,
     env_int,
     env_list,
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "studies",
     "transcripts",
     "coding",
@@ -58,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "alliance_ta.middleware.SessionLimitsMiddleware",
     "alliance_ta.middleware.LoginRequiredMiddleware",
@@ -189,6 +193,15 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# The identity vault: its own keys, newest first, never derived from SECRET_KEY (studies/crypto.py).
+VAULT_KEYS = fernet_keys("VAULT_KEYS")
+VAULT_KEY_FILE = VAR_DIR / "vault.key"  # made and used only in DEBUG when VAULT_KEYS is unset
+if not VAULT_KEYS and not DEBUG:
+    raise ImproperlyConfigured(
+        "VAULT_KEYS is not set: give the identity vault a key (see README.md, Configuration)"
+    )
+OTP_TOTP_ISSUER = "alliance-ta"
 
 # Internationalisation
 LANGUAGE_CODE = "en-gb"

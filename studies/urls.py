@@ -1,5 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
+from studies import urls_audio, urls_setup
 from studies.views import audit, members, studies
 
 # Mounted at /s/<slug:study>/: every view here starts with studies.access.study_access.
@@ -11,6 +12,8 @@ study_urlpatterns = [
     path("members/<str:username>/remove/", members.member_remove, name="study-member-remove"),
     path("audit/", audit.audit_log, name="study-audit"),
     path("audit.csv", audit.audit_log_csv, name="study-audit-csv"),
+    path("", include(urls_setup)),
+    path("", include(urls_audio)),
 ]
 
 urlpatterns = [

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -10,8 +12,17 @@ class AnalysisMode(models.TextChoices):
     CODING_RELIABILITY = "coding_reliability", "Coding-reliability thematic analysis"
 
 
+class WithdrawalPolicy(models.TextChoices):
+    """What the study's ethics protocol allows when a participant withdraws."""
+
+    ERASE = "erase", "Erase everything derived from the participant"
+    RETAIN = "retain", "Retain anonymised data under the research exemption"
+    EITHER = "either", "Either, chosen at each withdrawal"
+
+
 class Study(models.Model):
     AnalysisMode = AnalysisMode
+    WithdrawalPolicy = WithdrawalPolicy
 
     slug = models.SlugField(max_length=60, unique=True)
     title = models.CharField(max_length=200)
@@ -22,6 +33,13 @@ class Study(models.Model):
     )
     ethics_reference = models.CharField("ethics approval reference", max_length=100, blank=True)
     ethics_approved_on = models.DateField("ethics approval date", null=True, blank=True)
+    ethics_committee = models.CharField("approving committee", max_length=200, blank=True)
+    withdrawal_policy = models.CharField(
+        max_length=10, choices=WithdrawalPolicy.choices, default=WithdrawalPolicy.EITHER
+    )
+    audio_retention_days = models.PositiveIntegerField(
+        default=90, help_text="Days after an interview by which its audio must be deleted."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -31,6 +49,10 @@ class Study(models.Model):
             models.CheckConstraint(
                 condition=Q(analysis_mode__in=AnalysisMode.values),
                 name="studies_study_analysis_mode_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawal_policy__in=WithdrawalPolicy.values),
+                name="studies_study_withdrawal_policy_valid",
             ),
         ]
 
@@ -101,124 +123,70 @@ class Membership(models.Model):
         return self.expires_on is not None and self.expires_on < timezone.localdate()
 
 
-class AuditEventQuerySet(models.QuerySet):
-    """The audit log is append-only: the application has no way to change or remove a row."""
+class AnalysisModeChange(models.Model):
+    """A change of analysis mode after the study was set up, with the reason given for it."""
 
-    def update(self, **kwargs):
-        raise TypeError("audit events cannot be changed")
-
-    def delete(self):
-        raise TypeError("audit events cannot be deleted")
-
-
-class AuditAction(models.TextChoices):
-    LOGIN = "auth.login", "Logged in"
-    LOGIN_FAILED = "auth.login_failed", "Failed log-in"
-    LOGOUT = "auth.logout", "Logged out"
-    PASSWORD_CHANGE = "auth.password_change", "Changed password"
-    STUDY_CREATE = "study.create", "Created the study"
-    STUDY_UPDATE = "study.update", "Changed the study"
-    MEMBER_ADD = "membership.add", "Added a member"
-    MEMBER_CHANGE = "membership.change", "Changed a membership"
-    MEMBER_REMOVE = "membership.remove", "Removed a member"
-    AUDIT_EXPORT = "audit.export", "Exported the audit log"
-
-
-class AuditEvent(models.Model):
-    Action = AuditAction
-
-    created_at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,  # deactivate accounts; the trail keeps who did what
-        null=True,
-        blank=True,
-        related_name="+",
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="mode_changes")
+    from_mode = models.CharField(max_length=20, choices=AnalysisMode.choices)
+    to_mode = models.CharField(max_length=20, choices=AnalysisMode.choices)
+    justification = models.TextField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    study = models.ForeignKey(
-        Study, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    action = models.CharField(max_length=40, choices=AuditAction.choices)
-    target_type = models.CharField(max_length=60, blank=True)
-    target = models.CharField(max_length=200, blank=True)
-    address = models.GenericIPAddressField(null=True, blank=True)
-    details = models.JSONField(default=dict, blank=True)
-
-    objects = AuditEventQuerySet.as_manager()
+    changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            # The audit page: one study's events, newest first.
-            models.Index(fields=["study", "-created_at"], name="studies_audit_study_time"),
-        ]
+        ordering = ["changed_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(action__in=AuditAction.values), name="studies_auditevent_action_valid"
+                condition=~Q(from_mode=models.F("to_mode")), name="studies_modechange_changes_mode"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise TypeError("audit events cannot be changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("audit events cannot be deleted")
+        return f"{self.get_from_mode_display()} → {self.get_to_mode_display()}"
 
 
-class Protocol(models.Model):
-    """An interview guide: domains, each with questions, each with follow-up prompts."""
-
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="protocols")
-    version = models.CharField(max_length=40)
+class InclusionCriterion(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="inclusion_criteria")
+    position = models.PositiveSmallIntegerField()
+    text = models.CharField(max_length=300)
 
     class Meta:
-        ordering = ["version"]
+        ordering = ["position", "id"]
+        verbose_name_plural = "inclusion criteria"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SourceProject(models.Model):
+    """An earlier project whose data this study analyses; a study may merge several."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="source_projects")
+    name = models.CharField(max_length=120)
+    ethics_reference = models.CharField(max_length=100, blank=True)
+    protocol = models.ForeignKey(
+        "studies.Protocol",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="source_projects",
+        verbose_name="interview guide version",
+    )
+    consent_covers_secondary_analysis = models.BooleanField(
+        default=False,
+        help_text="Its participants consented to their data being analysed again in a study like this.",
+    )
+
+    class Meta:
+        ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["study", "version"], name="studies_protocol_version_unique"
+                fields=["study", "name"], name="studies_sourceproject_name_unique"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"Interview guide {self.version}"
-
-
-class ProtocolDomain(models.Model):
-    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="domains")
-    position = models.PositiveSmallIntegerField()
-    title = models.CharField(max_length=200)
-
-    class Meta:
-        ordering = ["position"]
-
-    def __str__(self) -> str:
-        return self.title
-
-
-class ProtocolQuestion(models.Model):
-    domain = models.ForeignKey(ProtocolDomain, on_delete=models.CASCADE, related_name="questions")
-    position = models.PositiveSmallIntegerField()
-    text = models.TextField()
-
-    class Meta:
-        ordering = ["position"]
-
-    def __str__(self) -> str:
-        return self.text
-
-
-class ProtocolPrompt(models.Model):
-    question = models.ForeignKey(ProtocolQuestion, on_delete=models.CASCADE, related_name="prompts")
-    position = models.PositiveSmallIntegerField()
-    text = models.TextField()
-
-    class Meta:
-        ordering = ["position"]
-
-    def __str__(self) -> str:
-        return self.text
+        return self.name

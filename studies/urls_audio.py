@@ -1,0 +1,3 @@
+"""Interviews and the life of their audio."""
+
+urlpatterns = []

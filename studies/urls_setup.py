@@ -1,0 +1,3 @@
+"""Study set-up: inclusion criteria, analysis mode, source projects, interview guides."""
+
+urlpatterns = []

@@ -8,12 +8,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 from alliance_ta.env import (
     database_from_url,
-    fernet_keys,
     env_bool,
     env_int,
     env_list,
     env_path,
     env_str,
+    fernet_keys,
     redis_url,
     sqlite_database,
 )

@@ -119,6 +119,20 @@ def client_for(client):
     return log_in
 
 
+@pytest.fixture
+def vault_client(client, custodian, study):
+    """A client logged in as the study's custodian, past the second factor."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=custodian, name="Test authenticator", confirmed=True)
+    client.force_login(custodian)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
 @pytest.fixture(scope="session")
 def browser(request):
     """The system's Chromium, driven by Playwright (it never downloads a browser of its own)."""

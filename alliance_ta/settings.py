@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "alliance_ta.middleware.NoStoreMiddleware",
+    "studies.middleware.VaultKeyErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

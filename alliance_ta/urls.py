@@ -7,6 +7,7 @@ account_urlpatterns = [
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", accounts.LogoutView.as_view(), name="logout"),
     path("password/", accounts.PasswordChangeView.as_view(), name="password_change"),
+    path("second-factor/", accounts.second_factor, name="second-factor"),
 ]
 
 urlpatterns = [

@@ -89,7 +89,7 @@ class EncryptedField(models.TextField):
         return name, path, args, kwargs
 
     def get_prep_value(self, value):
-        value = super().get_prep_value(value) if self.kind is str else value
+        value = self.to_python(value)
         if value is None or value == "":
             return None if self.null else encrypt("")
         return encrypt(value.isoformat() if self.kind is date else value)
@@ -103,6 +103,8 @@ class EncryptedField(models.TextField):
     def to_python(self, value):
         if self.kind is date and isinstance(value, str) and value:
             return date.fromisoformat(value)
+        if self.kind is str and value is not None:
+            return str(value)
         return value
 
     def formfield(self, **kwargs):

@@ -3,18 +3,30 @@
 Written for alliance-ta; every sentence here is invented for the demo.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from studies.models import (
+    AttributeDefinition,
+    AttributeKind,
+    AttributeValue,
+    ConsentRecord,
+    Identity,
+    InclusionCriterion,
+    Interview,
     Membership,
+    Participant,
     Protocol,
     ProtocolDomain,
     ProtocolPrompt,
     ProtocolQuestion,
     Role,
+    ScreeningRecord,
+    SourceProject,
     Study,
 )
 
@@ -42,7 +54,58 @@ DEMO_STUDY = {
     "analysis_mode": Study.AnalysisMode.REFLEXIVE,
     "ethics_reference": "DEMO-REC-0412",
     "ethics_approved_on": date(2026, 3, 2),
+    "ethics_committee": "Demo University Health Sciences Research Ethics Committee",
+    "withdrawal_policy": Study.WithdrawalPolicy.EITHER,
+    "audio_retention_days": 90,
 }
+
+# The demo custodian's authenticator key (hex), so that the vault can be opened in the demo.
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
+
+DEMO_CRITERIA = [
+    "Qualified psychotherapist or counsellor, registered with a professional body",
+    "At least two years in practice since qualifying",
+    "Seeing clients at the time of the interview",
+    "Able to take part in an online interview in English",
+]
+
+DEMO_SOURCE_PROJECTS = [
+    ("Difference in the room (2025)", "DEMO-REC-0388"),
+    ("Strain and repair (2025)", "DEMO-REC-0397"),
+]
+
+DEMO_ATTRIBUTES = [
+    ("Years since qualification", AttributeKind.INTEGER, []),
+    (
+        "Modality",
+        AttributeKind.CHOICE,
+        ["Integrative", "Psychodynamic", "CBT", "Humanistic", "Systemic"],
+    ),
+    (
+        "Setting",
+        AttributeKind.CHOICE,
+        ["Private practice", "NHS", "Voluntary sector", "University service"],
+    ),
+    ("Age band", AttributeKind.CHOICE, ["25-34", "35-44", "45-54", "55-64"]),
+]
+
+# Pseudonym, source project (index), years, modality, setting, age band, fictional name.
+DEMO_PARTICIPANTS = [
+    ("P1", 0, 6, "Integrative", "Private practice", "35-44", "Imogen Hartley"),
+    ("P2", 0, 14, "Psychodynamic", "NHS", "45-54", "Tomasz Wrona"),
+    ("P3", 0, 3, "CBT", "NHS", "25-34", "Aaliyah Brooks"),
+    ("P4", 0, 22, "Humanistic", "Private practice", "55-64", "Declan Mooney"),
+    ("P5", 0, 9, "Integrative", "Voluntary sector", "35-44", "Priya Raman"),
+    ("P6", 0, 11, "Systemic", "University service", "45-54", "Gareth Lloyd"),
+    ("P7", 0, 4, "Humanistic", "Voluntary sector", "25-34", "Sofia Marchetti"),
+    ("P8", 1, 17, "Psychodynamic", "Private practice", "45-54", "Kwame Asante"),
+    ("P9", 1, 8, "CBT", "University service", "35-44", "Ruth Feldman"),
+    ("P10", 1, 2, "Integrative", "NHS", "25-34", "Oliver Quinn"),
+    ("P11", 1, 25, "Psychodynamic", "Private practice", "55-64", "Mei Lin Chow"),
+    ("P12", 1, 12, "Integrative", "NHS", "45-54", "Hannah Okafor"),
+    ("P13", 1, 7, "Humanistic", "Private practice", "35-44", "Samuel Achterberg"),
+    ("P14", 1, 5, "Systemic", "Voluntary sector", "25-34", "Niamh Gallagher"),
+]
 
 # Four domains: background, ways of working, relational practice, strain and repair.
 DEMO_GUIDE = [
@@ -124,12 +187,112 @@ def demo_build() -> tuple[Study, list[tuple[str, Role]]]:
 
     protocol, created = Protocol.objects.get_or_create(study=study, version="v1")
     if created:
-        for d, (title, questions) in enumerate(DEMO_GUIDE, start=1):
-            domain = ProtocolDomain.objects.create(protocol=protocol, position=d, title=title)
-            for q, (text, prompts) in enumerate(questions, start=1):
-                question = ProtocolQuestion.objects.create(domain=domain, position=q, text=text)
-                ProtocolPrompt.objects.bulk_create(
-                    ProtocolPrompt(question=question, position=p, text=prompt)
-                    for p, prompt in enumerate(prompts, start=1)
-                )
+        _build_guide(protocol)
+    _build_setup(study, protocol)
+    _build_participants(study, users["custodian"], users["lead"])
+    TOTPDevice.objects.update_or_create(
+        user=users["custodian"],
+        name="Demo authenticator",
+        defaults={"key": DEMO_TOTP_KEY, "confirmed": True},
+    )
     return study, [(username, role) for username, _name, role in DEMO_USERS]
+
+
+def _build_guide(protocol: Protocol) -> None:
+    for d, (title, questions) in enumerate(DEMO_GUIDE, start=1):
+        domain = ProtocolDomain.objects.create(protocol=protocol, position=d, title=title)
+        for q, (text, prompts) in enumerate(questions, start=1):
+            question = ProtocolQuestion.objects.create(domain=domain, position=q, text=text)
+            ProtocolPrompt.objects.bulk_create(
+                ProtocolPrompt(question=question, position=p, text=prompt)
+                for p, prompt in enumerate(prompts, start=1)
+            )
+
+
+def _build_setup(study: Study, protocol: Protocol) -> None:
+    for position, text in enumerate(DEMO_CRITERIA, start=1):
+        InclusionCriterion.objects.get_or_create(
+            study=study, position=position, defaults={"text": text}
+        )
+    for name, ethics_reference in DEMO_SOURCE_PROJECTS:
+        SourceProject.objects.get_or_create(
+            study=study,
+            name=name,
+            defaults={
+                "ethics_reference": ethics_reference,
+                "protocol": protocol,
+                "consent_covers_secondary_analysis": True,
+            },
+        )
+    for position, (name, kind, choices) in enumerate(DEMO_ATTRIBUTES, start=1):
+        AttributeDefinition.objects.get_or_create(
+            study=study,
+            name=name,
+            defaults={"kind": kind, "choices": choices, "position": position},
+        )
+
+
+def _build_participants(study: Study, custodian, lead) -> None:
+    """P1-P14 with attributes, vault records and interviews at every stage of the audio's life."""
+    projects = [
+        SourceProject.objects.get(study=study, name=name) for name, _ref in DEMO_SOURCE_PROJECTS
+    ]
+    attributes = list(AttributeDefinition.objects.filter(study=study))
+    criteria = list(InclusionCriterion.objects.filter(study=study))
+    today = timezone.localdate()
+    now = timezone.now()
+    for n, (pseudonym, project, years, modality, setting, age, name) in enumerate(
+        DEMO_PARTICIPANTS, start=1
+    ):
+        participant, created = Participant.objects.get_or_create(
+            study=study, pseudonym=pseudonym, defaults={"source_project": projects[project]}
+        )
+        if not created:
+            continue
+        for attribute, value in zip(attributes, [str(years), modality, setting, age], strict=True):
+            AttributeValue.objects.create(participant=participant, attribute=attribute, value=value)
+        first, last = name.split(" ", 1)
+        Identity.objects.create(
+            participant=participant,
+            real_name=name,
+            contact=f"{first.lower()}.{last.lower().replace(' ', '')}@example.org",
+            original_id=f"{'DR' if project == 0 else 'SR'}-{n:03d}",
+        )
+        held_on = today - timedelta(days=240 - 12 * n)  # P11 and P12 overdue for deletion
+        for method, consented_on in [
+            (ConsentRecord.Method.WRITTEN, held_on - timedelta(days=7)),
+            (ConsentRecord.Method.VERBAL, held_on),
+        ]:
+            ConsentRecord.objects.create(
+                participant=participant,
+                method=method,
+                consented_on=consented_on,
+                information_sheet_version="2.1",
+                consent_form_version="1.3",
+                recording=True,
+                verbatim_quotation=pseudonym != "P9",  # one participant declined quotation
+                archiving=n % 3 != 0,
+                secondary_use=True,
+                future_contact=n % 2 == 0,
+                recorded_by=custodian,
+            )
+        for criterion in criteria:
+            ScreeningRecord.objects.create(
+                participant=participant, criterion=criterion, met=True, assessed_by=custodian
+            )
+        verified = n <= 12
+        deleted = n <= 10
+        Interview.objects.create(
+            participant=participant,
+            held_on=held_on,
+            medium=Interview.Medium.VIDEO,
+            audio_copies="Teams cloud recording\nEncrypted university laptop",
+            verified_by=lead if verified else None,
+            verified_at=now - timedelta(days=190 - 12 * n) if verified else None,
+            audio_deleted_by=custodian if deleted else None,
+            audio_deleted_at=now - timedelta(days=180 - 12 * n) if deleted else None,
+            deleted_copies="Teams cloud recording; encrypted university laptop" if deleted else "",
+            deletion_method="Deleted from the Teams cloud; secure-erased on the laptop"
+            if deleted
+            else "",
+        )

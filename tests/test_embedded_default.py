@@ -23,9 +23,9 @@ def free_port() -> int:
 
 
 def test_make_run_path_serves_the_demo(tmp_path):
-    env = {
-        key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}
-    }
+    # As on a fresh machine: no database, broker, secret key or vault key configured.
+    unset = {"DATABASE_URL", "REDIS_URL", "VAULT_KEYS", "SECRET_KEY"}
+    env = {key: value for key, value in os.environ.items() if key not in unset}
     env.update(DEBUG="1", VAR_DIR=str(tmp_path), SECURE_SSL_REDIRECT="0")
 
     def manage(*args):
@@ -44,6 +44,8 @@ def test_make_run_path_serves_the_demo(tmp_path):
     assert "coder_a" in first and "password for all: alliance-demo" in first
     assert manage("demo").stdout == first
     assert (tmp_path / "alliance-ta.sqlite3").exists()
+    # Without VAULT_KEYS the embedded default makes a key of its own, once, and says so.
+    assert (tmp_path / "vault.key").stat().st_mode & 0o777 == 0o600
 
     port = free_port()
     server = subprocess.Popen(

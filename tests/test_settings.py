@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+VAULT_KEY = "dGVzdHMtb25seS12YXVsdC1rZXktMDEyMzQ1Njc4OWE="
 PRODUCTION = {
     "DEBUG": "0",
+    "VAULT_KEYS": VAULT_KEY,
     "SECRET_KEY": "a-production-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
     "ALLOWED_HOSTS": "qual.example.ac.uk",
 }
@@ -27,7 +29,8 @@ def manage(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProces
             "DATABASE_URL",
             "REDIS_URL",
             "SECURE_SSL_REDIRECT",
-            "DJANGO_ALLOW_ASYNC_UNSAFE",  # the browser tests' setting, never a deployment's
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "VAULT_KEYS",  # the browser tests' setting, never a deployment's
         }
     }
     environment.update(VAR_DIR=str(tmp_path), **env)

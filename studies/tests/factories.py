@@ -34,3 +34,25 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     role = Role.CODER
+
+
+def make_source_project(study, name: str = "Project A", **fields):
+    from studies.models import SourceProject
+
+    return SourceProject.objects.get_or_create(study=study, name=name, defaults=fields)[0]
+
+
+def make_participant(
+    study, pseudonym: str, *, real_name: str = "", source_project=None, **identity
+):
+    """A participant, with an identity in the vault when a real name is given."""
+    from studies.models import Identity, Participant
+
+    participant = Participant.objects.create(
+        study=study,
+        pseudonym=pseudonym,
+        source_project=source_project or make_source_project(study),
+    )
+    if real_name:
+        Identity.objects.create(participant=participant, real_name=real_name, **identity)
+    return participant

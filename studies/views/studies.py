@@ -5,7 +5,8 @@ from django.views.decorators.http import require_http_methods
 
 from studies import services
 from studies.access import study_access
-from studies.forms import StudyForm, StudySettingsForm
+from studies.forms import StudyForm
+from studies.forms.setup import StudyDetailsForm
 from studies.models import Membership, Protocol, Role
 
 
@@ -43,7 +44,7 @@ def study_home(request: HttpRequest, study: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def study_settings(request: HttpRequest, study: str) -> HttpResponse:
     study, _member = study_access(request, study, Role.LEAD)
-    form = StudySettingsForm(request.POST or None, instance=study)
+    form = StudyDetailsForm(request.POST or None, instance=study)
     if request.method == "POST" and form.is_valid():
         changes = {field: form.cleaned_data[field] for field in form.changed_data}
         services.study_update(study=study, actor=request.user, request=request, **changes)

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from studies.demo import DEMO_PASSWORD, demo_build
+from studies.demo import DEMO_PASSWORD, DEMO_TOTP_KEY, demo_build
+from studies.second_factor import provisioning_uri
 
 
 class Command(BaseCommand):
@@ -28,3 +29,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, role in logins:
             self.stdout.write(f"  {username:<10} {role.label}")
+        uri = provisioning_uri(DEMO_TOTP_KEY, "custodian")
+        secret = uri.split("secret=")[1].split("&")[0]
+        self.stdout.write(
+            f"The vault asks custodian for a second factor: add the key {secret} to an authenticator app"
+            f" (or: oathtool --totp -b {secret})."
+        )

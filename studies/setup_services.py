@@ -84,10 +84,6 @@ def _text(value: str, *, max_length: int, what: str) -> str:
 # Inclusion criteria ------------------------------------------------------------------------
 
 
-class StaleList(ValidationError):
-    """The page the request came from showed a list that has changed since."""
-
-
 def criterion_at(*, study: Study, position: int, expected: str) -> InclusionCriterion:
     """The criterion the user saw at `position` — criteria have no stable identifier of their
     own, so the text the page showed must still be there."""
@@ -95,7 +91,7 @@ def criterion_at(*, study: Study, position: int, expected: str) -> InclusionCrit
         InclusionCriterion.objects.filter(study=study, position=position).order_by("pk").first()
     )
     if criterion is None or criterion.text != expected:
-        raise StaleList(
+        raise ValidationError(
             "The inclusion criteria changed since this page was loaded, perhaps by someone "
             "else: nothing was saved. Here is the current list."
         )

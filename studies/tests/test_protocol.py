@@ -360,7 +360,7 @@ class TestAddItems:
             )
             assert response.status_code == 422
             assert "The question needs some text." in response.text
-            assert f'<details class="add-item" open>' in response.text
+            assert '<details class="add-item" open>' in response.text
         assert structure(protocol) == before
 
     def test_an_item_of_another_version_is_404(self, client_for, study, lead):

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from studies import setup_services
@@ -32,7 +32,7 @@ PAGE = "studies/setup/protocol.html"
 TABLE_HEADER = ("Domain", "Questions", "Follow-up prompts")
 
 
-@require_GET
+@require_safe
 def protocols(request: HttpRequest, study: str) -> HttpResponse:
     study, member = study_access(request, study)
     versions = (
@@ -97,7 +97,7 @@ def _page_context(study, member, protocol, **extra) -> dict:
     }
 
 
-@require_GET
+@require_safe
 def protocol_detail(request: HttpRequest, study: str, protocol: UUID) -> HttpResponse:
     study, member = study_access(request, study)
     protocol = _guide(study, protocol)
@@ -132,7 +132,7 @@ def protocol_table_rows(protocol: Protocol, *, repeat_domain: bool) -> list[tupl
     return rows
 
 
-@require_GET
+@require_safe
 def protocol_export(
     request: HttpRequest, study: str, protocol: UUID, extension: str
 ) -> HttpResponse:

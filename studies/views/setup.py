@@ -1,11 +1,13 @@
 """The lead's set-up page (inclusion criteria, analysis mode) and the study's source projects."""
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from studies import setup_services
@@ -62,7 +64,7 @@ def _form_errors(form) -> list[str]:
     return [message for messages_ in form.errors.values() for message in messages_]
 
 
-@require_GET
+@require_safe
 def study_setup(request: HttpRequest, study: str) -> HttpResponse:
     study, _member = study_access(request, study, Role.LEAD)
     return _render_setup(request, study)
@@ -173,7 +175,7 @@ def mode_change(request: HttpRequest, study: str) -> HttpResponse:
 # Source projects ---------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def source_projects(request: HttpRequest, study: str) -> HttpResponse:
     study, member = study_access(request, study)
     projects = SourceProject.objects.filter(study=study).select_related("protocol")
@@ -219,7 +221,7 @@ def source_project_new(request: HttpRequest, study: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def source_project_edit(request: HttpRequest, study: str, project: str) -> HttpResponse:
+def source_project_edit(request: HttpRequest, study: str, project: UUID) -> HttpResponse:
     study, _member = study_access(request, study, Role.LEAD)
     project = get_object_or_404(SourceProject, study=study, uuid=project)
     return _save_source_project(request, study, project)

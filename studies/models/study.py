@@ -148,6 +148,7 @@ class AnalysisModeChange(models.Model):
 
 
 class InclusionCriterion(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="inclusion_criteria")
     position = models.PositiveSmallIntegerField()
     text = models.CharField(max_length=300)

@@ -5,15 +5,17 @@ from django.urls import path
 from studies.views import protocol, setup
 
 # Mounted at /s/<slug:study>/ (studies.urls): every view here starts with the access gate.
-# Criteria have no identifier of their own, so their URLs name the position the page showed and
-# the request carries the text it showed (setup_services.criterion_at).
 urlpatterns = [
     path("setup/", setup.study_setup, name="study-setup"),
     path("setup/criteria/", setup.criterion_add, name="study-criterion-add"),
-    path("setup/criteria/<int:position>/", setup.criterion_edit, name="study-criterion-edit"),
-    path("setup/criteria/<int:position>/move/", setup.criterion_move, name="study-criterion-move"),
+    path("setup/criteria/<uuid:criterion>/", setup.criterion_edit, name="study-criterion-edit"),
     path(
-        "setup/criteria/<int:position>/remove/",
+        "setup/criteria/<uuid:criterion>/move/",
+        setup.criterion_move,
+        name="study-criterion-move",
+    ),
+    path(
+        "setup/criteria/<uuid:criterion>/remove/",
         setup.criterion_remove,
         name="study-criterion-remove",
     ),

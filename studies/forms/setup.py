@@ -5,7 +5,8 @@ from django import forms
 
 from studies.forms import StudySettingsForm
 from studies.models import AnalysisMode, Protocol, SourceProject, Study
-from studies.setup_services import CRITERION_MAX_LENGTH, LEVELS, MIN_JUSTIFICATION
+from studies.services.guides import LEVELS
+from studies.services.setup import CRITERION_MAX_LENGTH, MIN_JUSTIFICATION
 
 
 class StudyDetailsForm(StudySettingsForm):
@@ -60,22 +61,8 @@ class CriterionForm(forms.Form):
     text = forms.CharField(label="Criterion", max_length=CRITERION_MAX_LENGTH)
 
 
-class CriterionCheckForm(forms.Form):
-    """Which criterion the page showed: its text, sent back with the request."""
-
-    expected = forms.CharField(widget=forms.HiddenInput, strip=False)
-
-
-class CriterionEditForm(CriterionCheckForm, CriterionForm):
-    pass
-
-
 class MoveForm(forms.Form):
     direction = forms.ChoiceField(choices=[("up", "Up"), ("down", "Down")])
-
-
-class CriterionMoveForm(CriterionCheckForm, MoveForm):
-    pass
 
 
 class ModeChangeForm(forms.Form):

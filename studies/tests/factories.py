@@ -1,8 +1,8 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from studies import services
 from studies.models import Membership, Role
+from studies.services import studies as study_services
 
 PASSWORD = "correct-horse-battery"
 
@@ -25,7 +25,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 def make_study(*, creator, title: str = "A study of the working alliance", **fields):
     """A study made the way the product makes one: its creator becomes its custodian."""
     fields.setdefault("research_question", "How do therapists describe the alliance?")
-    return services.study_create(creator=creator, title=title, **fields)
+    return study_services.study_create(creator=creator, title=title, **fields)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

@@ -10,7 +10,6 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from playwright.sync_api import expect
 
-from studies import audio_services
 from studies.models import (
     AuditEvent,
     Interview,
@@ -18,6 +17,7 @@ from studies.models import (
     Participant,
     SourceProject,
 )
+from studies.services import audio as audio_services
 from studies.tests.factories import PASSWORD, make_study
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,6 @@ import pytest
 from django.urls import reverse
 from docx import Document
 
-from studies import setup_services
 from studies.models import (
     AuditEvent,
     Protocol,
@@ -18,6 +17,8 @@ from studies.models import (
     ProtocolQuestion,
     SourceProject,
 )
+from studies.services import guides as guide_services
+from studies.services import sources as source_services
 from studies.tests.factories import make_study
 
 pytestmark = pytest.mark.django_db
@@ -42,13 +43,13 @@ GUIDE = [
 
 def build_guide(study, lead, version="v1", guide=GUIDE) -> Protocol:
     """A guide made the way the product makes one."""
-    protocol = setup_services.protocol_create(study=study, version=version, actor=lead)
+    protocol = guide_services.protocol_create(study=study, version=version, actor=lead)
     for title, questions in guide:
-        domain = setup_services.guide_item_add(owner=protocol, text=title, actor=lead)
+        domain = guide_services.guide_item_add(owner=protocol, text=title, actor=lead)
         for text, prompts in questions:
-            question = setup_services.guide_item_add(owner=domain, text=text, actor=lead)
+            question = guide_services.guide_item_add(owner=domain, text=text, actor=lead)
             for prompt in prompts:
-                setup_services.guide_item_add(owner=question, text=prompt, actor=lead)
+                guide_services.guide_item_add(owner=question, text=prompt, actor=lead)
     return protocol
 
 
@@ -119,7 +120,7 @@ class TestVersions:
     ):
         for n in range(6):
             guide = build_guide(study, lead, f"v{n}")
-            setup_services.source_project_save(
+            source_services.source_project_save(
                 study=study,
                 project=None,
                 name=f"Project {n}",
@@ -568,7 +569,7 @@ class TestDeleteVersion:
 
     def test_a_version_a_source_project_used_is_kept(self, client_for, study, lead):
         protocol = build_guide(study, lead)
-        setup_services.source_project_save(
+        source_services.source_project_save(
             study=study,
             project=None,
             name="Alliance 2019",

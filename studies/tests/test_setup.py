@@ -4,7 +4,6 @@ projects."""
 import pytest
 from django.urls import reverse
 
-from studies import setup_services
 from studies.models import (
     AnalysisModeChange,
     AuditEvent,
@@ -14,6 +13,9 @@ from studies.models import (
     SourceProject,
     Study,
 )
+from studies.services import guides as guide_services
+from studies.services import setup as setup_services
+from studies.services import sources as source_services
 from studies.tests.factories import make_study
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +34,11 @@ def criteria_of(study):
         .order_by("position")
         .values_list("position", "text")
     )
+
+
+def criterion_uuid(study, position):
+    """The UUID a criterion's URLs name."""
+    return InclusionCriterion.objects.get(study=study, position=position).uuid
 
 
 def add_criteria(study, lead, *texts):
@@ -201,8 +208,8 @@ class TestCriteria:
     def test_lead_edits_a_criterion(self, client_for, study, lead):
         add_criteria(study, lead, "Qualified", "Practising")
         response = client_for(lead).post(
-            url("study-criterion-edit", study, 2),
-            {"expected": "Practising", "text": "Practising for two years or more"},
+            url("study-criterion-edit", study, criterion_uuid(study, 2)),
+            {"text": "Practising for two years or more"},
             headers=HTMX,
         )
         assert response.status_code == 200
@@ -215,15 +222,37 @@ class TestCriteria:
             "to": "Practising for two years or more",
         }
 
-    def test_an_edit_from_a_stale_page_changes_nothing(self, client_for, study, lead):
+    def test_the_page_names_each_criterion_by_its_uuid(self, client_for, study, lead):
         add_criteria(study, lead, "Qualified", "Practising")
-        before = events(Action.CRITERIA_UPDATE).count()
-        response = client_for(lead).post(
-            url("study-criterion-edit", study, 2), {"expected": "Qualified", "text": "Changed"}
+        text = client_for(lead).get(url("study-setup", study)).text
+        for position in (1, 2):
+            uuid = criterion_uuid(study, position)
+            assert f'id="criterion-{uuid}"' in text
+            assert url("study-criterion-edit", study, uuid) in text
+        assert 'name="expected"' not in text
+
+    def test_an_edit_of_a_criterion_that_is_gone_or_elsewhere_gets_404(
+        self, client_for, study, lead
+    ):
+        add_criteria(study, lead, "Qualified", "Practising")
+        gone = criterion_uuid(study, 2)
+        setup_services.criterion_remove(
+            criterion=InclusionCriterion.objects.get(uuid=gone), actor=lead
         )
-        assert response.status_code == 422
-        assert "changed since this page was loaded" in response.text
-        assert criteria_of(study) == [(1, "Qualified"), (2, "Practising")]
+        other = make_study(creator=lead, title="Another study")
+        add_criteria(other, lead, "Elsewhere")
+        before = events(Action.CRITERIA_UPDATE).count()
+        client = client_for(lead)
+        for uuid in (gone, criterion_uuid(other, 1)):
+            for name, data in [
+                ("study-criterion-edit", {"text": "Changed"}),
+                ("study-criterion-move", {"direction": "up"}),
+                ("study-criterion-remove", {}),
+            ]:
+                response = client.post(url(name, study, uuid), data)
+                assert response.status_code == 404
+        assert criteria_of(study) == [(1, "Qualified")]
+        assert criteria_of(other) == [(1, "Elsewhere")]
         assert events(Action.CRITERIA_UPDATE).count() == before
 
     @pytest.mark.parametrize(
@@ -239,8 +268,8 @@ class TestCriteria:
         add_criteria(study, lead, "A", "B", "C")
         expected = "ABC"[position - 1]
         response = client_for(lead).post(
-            url("study-criterion-move", study, position),
-            {"expected": expected, "direction": direction},
+            url("study-criterion-move", study, criterion_uuid(study, position)),
+            {"direction": direction},
         )
         assert response.status_code == 302
         assert criteria_of(study) == list(enumerate(after, start=1))
@@ -252,15 +281,19 @@ class TestCriteria:
         add_criteria(study, lead, "A", "B")
         before = events(Action.CRITERIA_UPDATE).count()
         client = client_for(lead)
-        client.post(url("study-criterion-move", study, 1), {"expected": "A", "direction": "up"})
-        client.post(url("study-criterion-move", study, 2), {"expected": "B", "direction": "down"})
+        client.post(
+            url("study-criterion-move", study, criterion_uuid(study, 1)), {"direction": "up"}
+        )
+        client.post(
+            url("study-criterion-move", study, criterion_uuid(study, 2)), {"direction": "down"}
+        )
         assert criteria_of(study) == [(1, "A"), (2, "B")]
         assert events(Action.CRITERIA_UPDATE).count() == before
 
     def test_lead_removes_a_criterion_and_the_rest_close_up(self, client_for, study, lead):
         add_criteria(study, lead, "A", "B", "C")
         response = client_for(lead).post(
-            url("study-criterion-remove", study, 1), {"expected": "A"}, headers=HTMX
+            url("study-criterion-remove", study, criterion_uuid(study, 1)), headers=HTMX
         )
         assert response.status_code == 200
         assert criteria_of(study) == [(1, "B"), (2, "C")]
@@ -275,7 +308,7 @@ class TestCriteria:
         self, client_for, study, lead, custodian
     ):
         add_criteria(study, lead, "Qualified", "Practising")
-        project = setup_services.source_project_save(
+        project = source_services.source_project_save(
             study=study,
             project=None,
             name="Alliance 2019",
@@ -296,7 +329,7 @@ class TestCriteria:
         before = events(Action.CRITERIA_UPDATE).count()
         for headers in ({}, HTMX):
             response = client_for(lead).post(
-                url("study-criterion-remove", study, 1), {"expected": "Qualified"}, headers=headers
+                url("study-criterion-remove", study, criterion_uuid(study, 1)), headers=headers
             )
             assert response.status_code == 422
             assert (
@@ -312,7 +345,7 @@ class TestCriteria:
         assert client.post(url("study-criterion-add", study), {"text": "B"}).status_code == 403
         assert (
             client.post(
-                url("study-criterion-remove", study, 1), {"expected": "A"}, headers=HTMX
+                url("study-criterion-remove", study, criterion_uuid(study, 1)), headers=HTMX
             ).status_code
             == 403
         )
@@ -324,7 +357,7 @@ class TestCriteria:
         assert client.post(url("study-criterion-add", study), {"text": "B"}).status_code == 404
         assert (
             client.post(
-                url("study-criterion-edit", study, 1), {"expected": "A", "text": "X"}
+                url("study-criterion-edit", study, criterion_uuid(study, 1)), {"text": "X"}
             ).status_code
             == 404
         )
@@ -411,7 +444,7 @@ class TestModeChange:
 
 
 def make_guide(study, lead, version="v1"):
-    return setup_services.protocol_create(study=study, version=version, actor=lead)
+    return guide_services.protocol_create(study=study, version=version, actor=lead)
 
 
 class TestSourceProjects:
@@ -511,7 +544,7 @@ class TestSourceProjects:
         assert "Choose one of this study&#x27;s interview guide versions." in response.text
         assert not SourceProject.objects.exists()
         with pytest.raises(Exception, match="this study's interview guide"):
-            setup_services.source_project_save(
+            source_services.source_project_save(
                 study=study,
                 project=None,
                 name="Sneaky",
@@ -556,7 +589,7 @@ class TestSourceProjects:
 
     def test_a_project_of_another_study_is_404(self, client_for, study, lead, outsider):
         other = make_study(creator=outsider, title="Another study")
-        foreign = setup_services.source_project_save(
+        foreign = source_services.source_project_save(
             study=other,
             project=None,
             name="Theirs",
@@ -575,7 +608,7 @@ class TestSourceProjects:
     ):
         guide = make_guide(study, lead)
         for n in range(10):
-            setup_services.source_project_save(
+            source_services.source_project_save(
                 study=study,
                 project=None,
                 name=f"Project {n}",

@@ -17,11 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from studies import audio_services
 from studies.access import study_access
 from studies.exports import csv_bytes, docx_table_bytes, download
 from studies.forms.audio import AudioDeletionForm, InterviewFilterForm, InterviewForm
 from studies.models import AudioStage, Interview, Membership, Role, Study
+from studies.services import audio as audio_services
 
 LIST = "studies/audio/interviews.html"
 FORM = "studies/audio/interview_form.html"

@@ -9,10 +9,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from studies import services
 from studies.access import study_access
 from studies.forms import MemberAddForm, MembershipForm
 from studies.models import Membership, Role
+from studies.services import studies as study_services
 
 
 def _render_members(
@@ -48,7 +48,7 @@ def members(request: HttpRequest, study: str) -> HttpResponse:
     if form.is_valid():
         user = form.cleaned_data["user"]
         try:
-            services.membership_add(
+            study_services.membership_add(
                 actor=actor,
                 user=user,
                 role=form.cleaned_data["role"],
@@ -81,7 +81,7 @@ def member_change(request: HttpRequest, study: str, username: str) -> HttpRespon
     errors = []
     if form.is_valid():
         try:
-            services.membership_change(
+            study_services.membership_change(
                 actor=actor,
                 membership=membership,
                 role=form.cleaned_data["role"],
@@ -112,7 +112,7 @@ def member_remove(request: HttpRequest, study: str, username: str) -> HttpRespon
         Membership.objects.select_related("user"), study=study, user__username=username
     )
     try:
-        services.membership_remove(actor=actor, membership=membership, request=request)
+        study_services.membership_remove(actor=actor, membership=membership, request=request)
     except ValidationError as error:
         return _render_members(
             request, study, actor, errors=[f"{username}: {m}" for m in error.messages], status=422

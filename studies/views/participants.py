@@ -6,7 +6,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from studies import participant_services as services
 from studies.access import study_access
 from studies.exports import csv_bytes, docx_table_bytes, download
 from studies.forms.participants import (
@@ -15,6 +14,7 @@ from studies.forms.participants import (
     ParticipantForm,
 )
 from studies.models import AttributeDefinition, Participant, Role, SourceProject, Study
+from studies.services import participants as participant_services
 
 
 def _table(study: Study, source_project: SourceProject | None):
@@ -96,7 +96,7 @@ def participant_create(request: HttpRequest, study: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        participant = services.participant_create(
+        participant = participant_services.participant_create(
             request=request,
             member=member,
             pseudonym=data["pseudonym"],
@@ -145,7 +145,7 @@ def participant_edit(request: HttpRequest, study: str, participant: str) -> Http
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.participant_update(
+        participant_services.participant_update(
             request=request,
             participant=participant,
             pseudonym=data["pseudonym"],
@@ -169,7 +169,9 @@ def attribute_list(request: HttpRequest, study: str) -> HttpResponse:
         request.POST or None, study=study, instance=AttributeDefinition(study=study)
     )
     if request.method == "POST" and form.is_valid():
-        attribute = services.attribute_save(request=request, attribute=form.save(commit=False))
+        attribute = participant_services.attribute_save(
+            request=request, attribute=form.save(commit=False)
+        )
         messages.success(request, f"Attribute “{attribute.name}” added.")
         return redirect("study-attributes", study=study.slug)
     return render(
@@ -190,7 +192,7 @@ def attribute_edit(request: HttpRequest, study: str, attribute: str) -> HttpResp
     attribute = get_object_or_404(AttributeDefinition, study=study, uuid=attribute)
     form = AttributeDefinitionForm(request.POST or None, study=study, instance=attribute)
     if request.method == "POST" and form.is_valid():
-        services.attribute_save(request=request, attribute=form.save(commit=False))
+        participant_services.attribute_save(request=request, attribute=form.save(commit=False))
         messages.success(request, f"Attribute “{attribute.name}” saved.")
         return redirect("study-attributes", study=study.slug)
     return render(
@@ -210,6 +212,6 @@ def attribute_delete(request: HttpRequest, study: str, attribute: str) -> HttpRe
             request, f"Tick the box to confirm removing “{attribute.name}” and every value of it."
         )
         return redirect("study-attribute-edit", study=study.slug, attribute=attribute.uuid)
-    services.attribute_delete(request=request, attribute=attribute)
+    participant_services.attribute_delete(request=request, attribute=attribute)
     messages.success(request, f"Attribute “{attribute.name}” removed.")
     return redirect("study-attributes", study=study.slug)

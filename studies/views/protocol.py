@@ -14,7 +14,6 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from studies import setup_services
 from studies.access import study_access
 from studies.exports import csv_bytes, docx_table_bytes, download
 from studies.forms.setup import GuideItemForm, MoveForm, ProtocolCreateForm
@@ -26,7 +25,8 @@ from studies.models import (
     Role,
     SourceProject,
 )
-from studies.setup_services import CHILD_LEVEL, GuideItem, guide_level
+from studies.services import guides as guide_services
+from studies.services.guides import CHILD_LEVEL, GuideItem, guide_level
 
 PAGE = "studies/setup/protocol.html"
 TABLE_HEADER = ("Domain", "Questions", "Follow-up prompts")
@@ -62,7 +62,7 @@ def protocol_new(request: HttpRequest, study: str) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                protocol = setup_services.protocol_create(
+                protocol = guide_services.protocol_create(
                     study=study,
                     version=form.cleaned_data["version"],
                     copy_from=form.cleaned_data["copy_from"],
@@ -109,7 +109,7 @@ def protocol_delete(request: HttpRequest, study: str, protocol: UUID) -> HttpRes
     study, member = study_access(request, study, Role.LEAD)
     protocol = _guide(study, protocol)
     try:
-        setup_services.protocol_delete(protocol=protocol, actor=request.user, request=request)
+        guide_services.protocol_delete(protocol=protocol, actor=request.user, request=request)
     except ValidationError as error:
         context = _page_context(study, member, protocol, errors=error.messages)
         return render(request, PAGE, context, status=422)
@@ -271,7 +271,7 @@ def _add(request, study, member, protocol, *, owner) -> HttpResponse:
             request, study, member, protocol, owner, invalid=_invalid("add", owner.uuid, form)
         )
     try:
-        added = setup_services.guide_item_add(
+        added = guide_services.guide_item_add(
             owner=owner, text=form.cleaned_data["text"], actor=request.user, request=request
         )
     except ValidationError as error:
@@ -294,7 +294,7 @@ def guide_item_edit(
     form = GuideItemForm(request.POST, kind=kind)
     if form.is_valid():
         try:
-            changed = setup_services.guide_item_edit(
+            changed = guide_services.guide_item_edit(
                 item=item, text=form.cleaned_data["text"], actor=request.user, request=request
             )
         except ValidationError as error:
@@ -325,7 +325,7 @@ def guide_item_move(
     if not form.is_valid():  # only a hand-made request sends no direction
         messages.error(request, "Choose to move up or down: nothing was changed.")
         return _answer(request, study, member, protocol, _owner_of(protocol, item), failed=True)
-    if setup_services.guide_item_move(
+    if guide_services.guide_item_move(
         item=item, direction=form.cleaned_data["direction"], actor=request.user, request=request
     ):
         messages.success(request, f"{kind.capitalize()} moved to position {item.position}.")
@@ -341,6 +341,6 @@ def guide_item_remove(
     protocol = get_object_or_404(Protocol, study=study, uuid=protocol)
     item = _item(protocol, kind, item)
     owner = _owner_of(protocol, item)
-    setup_services.guide_item_remove(item=item, actor=request.user, request=request)
+    guide_services.guide_item_remove(item=item, actor=request.user, request=request)
     messages.success(request, f"{kind.capitalize()} removed.")
     return _answer(request, study, member, protocol, owner)

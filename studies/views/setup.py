@@ -10,17 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from studies import setup_services
 from studies.access import study_access
-from studies.forms.setup import (
-    CriterionCheckForm,
-    CriterionEditForm,
-    CriterionForm,
-    CriterionMoveForm,
-    ModeChangeForm,
-    SourceProjectForm,
-)
+from studies.forms.setup import CriterionForm, ModeChangeForm, MoveForm, SourceProjectForm
 from studies.models import AnalysisModeChange, InclusionCriterion, Role, SourceProject
+from studies.services import setup as setup_services
+from studies.services import sources as source_services
 
 SETUP = "studies/setup/setup.html"
 
@@ -86,40 +80,33 @@ def criterion_add(request: HttpRequest, study: str) -> HttpResponse:
 
 @vary_on_headers("HX-Request")
 @require_POST
-def criterion_edit(request: HttpRequest, study: str, position: int) -> HttpResponse:
+def criterion_edit(request: HttpRequest, study: str, criterion: UUID) -> HttpResponse:
     study, _member = study_access(request, study, Role.LEAD)
-    form = CriterionEditForm(request.POST)
+    criterion = get_object_or_404(InclusionCriterion, study=study, uuid=criterion)
+    form = CriterionForm(request.POST)
     if not form.is_valid():
         return _criteria_refused(
-            request, study, [f"Criterion {position}: {m}" for m in _form_errors(form)]
+            request, study, [f"Criterion {criterion.position}: {m}" for m in _form_errors(form)]
         )
     try:
-        criterion = setup_services.criterion_at(
-            study=study, position=position, expected=form.cleaned_data["expected"]
-        )
         changed = setup_services.criterion_edit(
             criterion=criterion, text=form.cleaned_data["text"], actor=request.user, request=request
         )
     except ValidationError as error:
         return _criteria_refused(request, study, error.messages)
     if changed:
-        messages.success(request, f"Criterion {position} saved.")
+        messages.success(request, f"Criterion {criterion.position} saved.")
     return _criteria_done(request, study)
 
 
 @vary_on_headers("HX-Request")
 @require_POST
-def criterion_move(request: HttpRequest, study: str, position: int) -> HttpResponse:
+def criterion_move(request: HttpRequest, study: str, criterion: UUID) -> HttpResponse:
     study, _member = study_access(request, study, Role.LEAD)
-    form = CriterionMoveForm(request.POST)
+    criterion = get_object_or_404(InclusionCriterion, study=study, uuid=criterion)
+    form = MoveForm(request.POST)
     if not form.is_valid():
         return _criteria_refused(request, study, _form_errors(form))
-    try:
-        criterion = setup_services.criterion_at(
-            study=study, position=position, expected=form.cleaned_data["expected"]
-        )
-    except ValidationError as error:
-        return _criteria_refused(request, study, error.messages)
     if setup_services.criterion_move(
         criterion=criterion,
         direction=form.cleaned_data["direction"],
@@ -132,15 +119,10 @@ def criterion_move(request: HttpRequest, study: str, position: int) -> HttpRespo
 
 @vary_on_headers("HX-Request")
 @require_POST
-def criterion_remove(request: HttpRequest, study: str, position: int) -> HttpResponse:
+def criterion_remove(request: HttpRequest, study: str, criterion: UUID) -> HttpResponse:
     study, _member = study_access(request, study, Role.LEAD)
-    form = CriterionCheckForm(request.POST)
-    if not form.is_valid():
-        return _criteria_refused(request, study, _form_errors(form))
+    criterion = get_object_or_404(InclusionCriterion, study=study, uuid=criterion)
     try:
-        criterion = setup_services.criterion_at(
-            study=study, position=position, expected=form.cleaned_data["expected"]
-        )
         setup_services.criterion_remove(criterion=criterion, actor=request.user, request=request)
     except ValidationError as error:
         return _criteria_refused(request, study, error.messages)
@@ -191,7 +173,7 @@ def _save_source_project(request, study, project: SourceProject | None) -> HttpR
     if request.method == "POST":
         if form.is_valid():
             try:
-                saved = setup_services.source_project_save(
+                saved = source_services.source_project_save(
                     study=study,
                     project=project,
                     actor=request.user,

@@ -3,11 +3,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from studies import services
 from studies.access import study_access
 from studies.forms import StudyForm
 from studies.forms.setup import StudyDetailsForm
 from studies.models import Membership, Protocol, Role
+from studies.services import studies as study_services
 
 
 def study_list(request: HttpRequest) -> HttpResponse:
@@ -24,7 +24,9 @@ def study_list(request: HttpRequest) -> HttpResponse:
 def study_create(request: HttpRequest) -> HttpResponse:
     form = StudyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        study = services.study_create(creator=request.user, request=request, **form.cleaned_data)
+        study = study_services.study_create(
+            creator=request.user, request=request, **form.cleaned_data
+        )
         messages.success(request, f"Study “{study.title}” created. You are its custodian and lead.")
         return redirect("study-home", study=study.slug)
     return render(request, "studies/study_create.html", {"form": form})
@@ -47,7 +49,7 @@ def study_settings(request: HttpRequest, study: str) -> HttpResponse:
     form = StudyDetailsForm(request.POST or None, instance=study)
     if request.method == "POST" and form.is_valid():
         changes = {field: form.cleaned_data[field] for field in form.changed_data}
-        services.study_update(study=study, actor=request.user, request=request, **changes)
+        study_services.study_update(study=study, actor=request.user, request=request, **changes)
         messages.success(request, "Study details saved.")
         return redirect("study-home", study=study.slug)
     return render(request, "studies/study_settings.html", {"study": study, "form": form})

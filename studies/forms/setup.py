@@ -24,10 +24,6 @@ class StudyDetailsForm(StudySettingsForm):
         },
     )
 
-    # Fields a submission may leave out (a form saved before they were added, a script):
-    # they keep what is stored rather than fail the whole save.
-    KEPT_WHEN_OMITTED = ("withdrawal_policy", "audio_retention_days")
-
     class Meta(StudySettingsForm.Meta):
         fields = [
             *StudySettingsForm.Meta.fields,
@@ -39,22 +35,6 @@ class StudyDetailsForm(StudySettingsForm):
             **StudySettingsForm.Meta.help_texts,
             "withdrawal_policy": "What the approved protocol allows when a participant withdraws.",
         }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            return
-        omitted = [
-            name
-            for name in self.KEPT_WHEN_OMITTED
-            if self.fields[name].widget.value_omitted_from_data(
-                self.data, self.files, self.add_prefix(name)
-            )
-        ]
-        if omitted:
-            self.data = self.data.copy()
-            for name in omitted:
-                self.data[self.add_prefix(name)] = str(getattr(self.instance, name))
 
 
 class CriterionForm(forms.Form):

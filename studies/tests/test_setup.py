@@ -97,26 +97,19 @@ class TestStudyDetails:
         self, client_for, study, lead, change, message
     ):
         response = client_for(lead).post(url("study-settings", study), {**self.data, **change})
+        assert response.status_code == 422
         assert message in response.text
         study.refresh_from_db()
         assert (study.title, study.audio_retention_days) == ("A study of the working alliance", 90)
         assert not events(Action.STUDY_UPDATE).exists()
 
-    def test_a_submission_without_the_new_fields_keeps_them(self, client_for, study, lead):
-        Study.objects.filter(pk=study.pk).update(audio_retention_days=45, withdrawal_policy="erase")
-        data = {
-            k: v
-            for k, v in self.data.items()
-            if k not in {"withdrawal_policy", "audio_retention_days"}
-        }
-        assert client_for(lead).post(url("study-settings", study), data).status_code == 302
+    def test_a_submission_without_the_withdrawal_policy_is_refused(self, client_for, study, lead):
+        data = {k: v for k, v in self.data.items() if k != "withdrawal_policy"}
+        response = client_for(lead).post(url("study-settings", study), data)
+        assert response.status_code == 422
+        assert "This field is required." in response.text
         study.refresh_from_db()
-        assert (study.audio_retention_days, study.withdrawal_policy, study.title) == (
-            45,
-            "erase",
-            "Endings in brief therapy",
-        )
-        assert "audio_retention_days" not in events(Action.STUDY_UPDATE).get().details
+        assert study.title == "A study of the working alliance"
 
     @pytest.mark.parametrize("persona", ["coder_a", "viewer"])
     def test_coder_and_viewer_get_403(self, client_for, study, personas, persona):

@@ -107,6 +107,9 @@ class TestStudyHome:
         assert positions == sorted(positions)
 
 
+SETTINGS = {"withdrawal_policy": "either", "audio_retention_days": "90"}
+
+
 class TestStudySettings:
     def url(self, study):
         return reverse("study-settings", args=[study.slug])
@@ -115,6 +118,7 @@ class TestStudySettings:
         response = client_for(lead).post(
             self.url(study),
             {
+                **SETTINGS,
                 "title": "Renamed",
                 "research_question": "A sharper question?",
                 "ethics_reference": "REC-1",
@@ -164,9 +168,9 @@ class TestStudySettings:
 
     def test_bad_input_changes_nothing(self, client_for, study, lead):
         response = client_for(lead).post(
-            self.url(study), {"title": "", "research_question": "Still?"}
+            self.url(study), {**SETTINGS, "title": "", "research_question": "Still?"}
         )
-        assert response.status_code == 200
+        assert response.status_code == 422
         assert "This field is required." in response.text
         study.refresh_from_db()
         assert study.research_question == "How do therapists describe the alliance?"

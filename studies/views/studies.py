@@ -52,4 +52,9 @@ def study_settings(request: HttpRequest, study: str) -> HttpResponse:
         study_services.study_update(study=study, actor=request.user, request=request, **changes)
         messages.success(request, "Study details saved.")
         return redirect("study-home", study=study.slug)
-    return render(request, "studies/study_settings.html", {"study": study, "form": form})
+    return render(
+        request,
+        "studies/study_settings.html",
+        {"study": study, "form": form},
+        status=422 if form.is_bound else 200,
+    )

@@ -112,16 +112,25 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is delivered again ...
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # ... including when the child process is killed
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = 60
-CELERY_TASK_TIME_LIMIT = 120
+# A task is stopped after CELERY_TASK_TIME_LIMIT seconds, and asked to stop at half of that.
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120, minimum=2)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT // 2
 # Redis re-delivers an unacknowledged task after this long: above the hard time limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int(
         "CELERY_VISIBILITY_TIMEOUT", 600, minimum=CELERY_TASK_TIME_LIMIT + 1
     )
 }
+# A request that queues work does not hang while the broker is away: the job waits and the
+# sweeper (transcripts.tasks.requeue_stale_imports) sends it later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True  # job rows in the database carry status and progress
+# A worker started with --beat queues jobs again that waited while the broker was down.
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stale-imports": {"task": "transcripts.tasks.requeue_stale_imports", "schedule": 60.0},
+}
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

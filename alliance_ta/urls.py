@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("studies.urls")),
     # Every study-scoped URL lives under /s/<study>/ and passes the access gate.
     path("s/<slug:study>/", include(study_urlpatterns)),
+    path("s/<slug:study>/transcripts/", include("transcripts.urls")),
 ]

@@ -3,6 +3,7 @@
 Written for alliance-ta; every sentence here is invented for the demo.
 """
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
@@ -165,9 +166,20 @@ DEMO_GUIDE = [
 ]
 
 
+DemoStep = Callable[[Study], None]
+_steps: list[DemoStep] = []
+
+
+def register_step(step: DemoStep) -> DemoStep:
+    """Let an app built on `studies` add its part of the demo (run after the study exists)."""
+    _steps.append(step)
+    return step
+
+
 @transaction.atomic
 def demo_build() -> tuple[Study, list[tuple[str, Role]]]:
-    """Create or refresh the demo users and study. Running it again changes nothing new."""
+    """Create or refresh the demo users and study, then every registered app's part of it.
+    Running it again changes nothing new."""
     User = get_user_model()
     users = {}
     for username, full_name, _role in DEMO_USERS:
@@ -195,6 +207,8 @@ def demo_build() -> tuple[Study, list[tuple[str, Role]]]:
         name="Demo authenticator",
         defaults={"key": DEMO_TOTP_KEY, "confirmed": True},
     )
+    for step in _steps:
+        step(study)
     return study, [(username, role) for username, _name, role in DEMO_USERS]
 
 

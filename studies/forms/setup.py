@@ -1,6 +1,8 @@
 """Forms of study set-up: the study's details, inclusion criteria, the analysis mode, source
 projects and interview guides."""
 
+import re
+
 from django import forms
 
 from studies.forms import StudySettingsForm
@@ -30,11 +32,26 @@ class StudyDetailsForm(StudySettingsForm):
             "ethics_committee",
             "withdrawal_policy",
             "audio_retention_days",
+            "speaker_pattern",
+            "keep_uploaded_files",
         ]
         help_texts = {
             **StudySettingsForm.Meta.help_texts,
             "withdrawal_policy": "What the approved protocol allows when a participant withdraws.",
         }
+
+
+    def clean_speaker_pattern(self):
+        pattern = self.cleaned_data["speaker_pattern"].strip()
+        if not pattern:
+            return ""
+        try:
+            compiled = re.compile(pattern)
+        except re.error as error:
+            raise forms.ValidationError(f"This is not a regular expression: {error}.") from None
+        if "speaker" not in compiled.groupindex:
+            raise forms.ValidationError("The pattern needs a group named speaker: (?P<speaker>…).")
+        return pattern
 
 
 class CriterionForm(forms.Form):

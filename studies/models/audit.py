@@ -46,6 +46,8 @@ class AuditAction(models.TextChoices):
     OTP_VERIFY = "auth.otp_verify", "Passed the second factor"
     OTP_FAILED = "auth.otp_failed", "Failed the second factor"
     WITHDRAWAL = "participant.withdrawal", "Withdrew a participant"
+    UPLOAD = "transcript.upload", "Uploaded transcript files"
+    TRANSCRIPT_IMPORT = "transcript.import", "Imported a transcript"
 
 
 class AuditEvent(models.Model):

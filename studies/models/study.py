@@ -40,6 +40,19 @@ class Study(models.Model):
     audio_retention_days = models.PositiveIntegerField(
         default=90, help_text="Days after an interview by which its audio must be deleted."
     )
+    speaker_pattern = models.CharField(
+        "speaker label pattern",
+        max_length=300,
+        blank=True,
+        help_text="A regular expression with a group named speaker that finds the speaker label at "
+        "the start of a paragraph of a typed transcript; empty for the usual labels "
+        "(Interviewer:, P3:, I:, R:, names).",
+    )
+    keep_uploaded_files = models.BooleanField(
+        default=False,
+        help_text="Keep each uploaded transcript file, for custodians only, after it is imported; "
+        "otherwise it is deleted once its text is stored.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

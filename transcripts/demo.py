@@ -1,0 +1,232 @@
+"""Generated interviews for the demo and the benchmarks: fictional, deterministic, written for
+alliance-ta, and rendered in the layouts real tools export (typed .docx, Teams .vtt and .docx,
+Zoom .vtt, Otter .txt)."""
+
+import io
+import random
+import uuid
+from dataclasses import dataclass
+
+from docx import Document
+
+QUESTIONS = [
+    "Could you start by telling me how you came to practise as a therapist?",
+    "What happens in the first few sessions with a new client?",
+    "How do you know when the two of you are working together?",
+    "How do you hold the frame, the times and the boundaries, with someone?",
+    "Can you think of a time when the relationship felt strained?",
+    "What did you notice first, when that happened?",
+    "How do differences between you and a client come into the room?",
+    "What does this work leave you carrying, at the end of a day?",
+    "Where do you take that, supervision or elsewhere?",
+    "Is there anything we have not touched on that matters to you?",
+]
+PROMPTS = [
+    "Can you say more about that?",
+    "What was that like for you?",
+    "How did the client respond?",
+    "And what did you do next?",
+    "Mm. Go on.",
+]
+ANSWERS = [
+    "I came to it quite late, really, after years of working in schools, and I think that shaped how I listen.",
+    "The first sessions are mostly about whether they can trust me enough to come back the following week.",
+    "I try not to rush the story. People arrive with a version they have told many times before.",
+    "There is a moment, it is hard to name, when they stop performing for me and start thinking out loud.",
+    "Boundaries are a kindness, I think, even when a client experiences them as a rejection at first.",
+    "We had agreed on fifty minutes, and she kept leaving the most important thing to the last five.",
+    "I noticed my own irritation before I noticed anything in him, and that was the clue.",
+    "I named it, carefully. I said something like, I wonder if I got that wrong last week.",
+    "He went quiet for a long time, and then he said nobody had ever asked him that before.",
+    "Difference is always in the room, in some way, even when neither of us says it out loud.",
+    "Sometimes the client is checking whether I can bear to hear about a world I do not live in.",
+    "I am older than most of my clients now, and that changes what they expect of me [laughs].",
+    "Working online changed things. You lose the walk to the door, the small talk on the stairs.",
+    "There are weeks when I carry a client home with me, and I have learnt to notice that earlier.",
+    "Supervision is where I can say the thing I am slightly ashamed of thinking.",
+    "A rupture, if it is repaired, can leave the relationship stronger than it was before.",
+    "I used to think my job was to fix things. Now I think it is mostly to stay.",
+    "Clients who have had a bad experience of therapy before test the edges much more.",
+    "She said, you are just like the last one, and I had to sit with that rather than defend myself.",
+    "I do not always get it right. I think clients can tell when you are genuinely willing to be wrong.",
+    "The contract matters less than the feeling that someone is reliably there, every week.",
+    "Silence used to frighten me. Now I find it is often where the work happens.",
+    "My training was integrative, so I borrow, but the relationship is the thing I trust most.",
+    "Cancellations tell you something too, if you are willing to be curious about them.",
+    "I think anxiety in the room is contagious, in both directions, and you have to regulate yourself first.",
+    "There was a point when I nearly ended the work, and I am glad now that we did not.",
+    "Being from the same area as a client can help, but it can also make them worry about being seen.",
+    "I try to say out loud what I think is happening between us, rather than guess in silence.",
+    "It is tiring work, honestly. Rewarding, but tiring, and I have to protect my evenings.",
+    "When it goes well, the client starts to do for themselves what we did together in the room.",
+]
+
+
+@dataclass(frozen=True)
+class Spoken:
+    interviewer: bool
+    text: str
+    start: float
+    end: float
+
+
+def interview(seed: int, *, words: int = 1200) -> list[Spoken]:
+    """A fictional interview of about `words` words, the same for the same seed."""
+    rng = random.Random(seed)
+    turns, clock, count, question = [], 2.0, 0, 0
+    while count < words:
+        if question < len(QUESTIONS) and (not turns or rng.random() < 0.35):
+            asked = QUESTIONS[question]
+            question += 1
+        else:
+            asked = rng.choice(PROMPTS)
+        answer = " ".join(rng.sample(ANSWERS, rng.randint(2, 6)))
+        for interviewer, text in ((True, asked), (False, answer)):
+            length = len(text.split())
+            turns.append(Spoken(interviewer, text, round(clock, 3), round(clock + length * 0.4, 3)))
+            clock += length * 0.4 + rng.uniform(0.3, 1.5)
+            count += length
+    return turns
+
+
+def _clock(seconds: float, *, hours: bool = True) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hour, minutes = divmod(minutes, 60)
+    return f"{hour}:{minutes:02d}:{secs:02d}" if hours or hour else f"{minutes}:{secs:02d}"
+
+
+def _vtt_time(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}.{int(round((seconds - whole) * 1000)):03d}"
+
+
+def _docx(paragraphs: list[str]) -> bytes:
+    document = Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def as_verbatim_docx(
+    turns: list[Spoken], *, interviewer: str, participant: str, title: str
+) -> bytes:
+    return _docx(
+        [title, ""] + [f"{interviewer if t.interviewer else participant}: {t.text}" for t in turns]
+    )
+
+
+def as_verbatim_txt(turns: list[Spoken], *, interviewer: str, participant: str) -> bytes:
+    lines = [f"{interviewer if t.interviewer else participant}: {t.text}\r\n" for t in turns]
+    return ("\ufeff" + "\r\n".join(lines)).encode()
+
+
+def _cues(turns: list[Spoken]):
+    """Each turn cut into cues of at most 14 words, as captioning tools do."""
+    for turn in turns:
+        words = turn.text.split()
+        pieces = [words[i : i + 14] for i in range(0, len(words), 14)]
+        span = (turn.end - turn.start) / len(pieces)
+        for n, piece in enumerate(pieces):
+            yield turn, " ".join(piece), turn.start + n * span, turn.start + (n + 1) * span
+
+
+def as_teams_vtt(turns: list[Spoken], *, interviewer: str, participant: str, seed: int) -> bytes:
+    meeting = uuid.UUID(int=random.Random(seed).getrandbits(128))
+    lines = ["WEBVTT", ""]
+    for n, (turn, text, start, end) in enumerate(_cues(turns)):
+        name = interviewer if turn.interviewer else participant
+        lines += [
+            f"{meeting}/{n + 10}-0",
+            f"{_vtt_time(start)} --> {_vtt_time(end)}",
+            f"<v {name}>{text}</v>",
+            "",
+        ]
+    return "\n".join(lines).encode()
+
+
+def as_zoom_vtt(turns: list[Spoken], *, interviewer: str, participant: str) -> bytes:
+    lines = ["WEBVTT", ""]
+    for n, (turn, text, start, end) in enumerate(_cues(turns), start=1):
+        name = interviewer if turn.interviewer else participant
+        lines += [str(n), f"{_vtt_time(start)} --> {_vtt_time(end)}", f"{name}: {text}", ""]
+    return "\n".join(lines).encode()
+
+
+def as_otter_txt(turns: list[Spoken], *, interviewer: str, participant: str) -> bytes:
+    lines = []
+    for turn in turns:
+        name = interviewer if turn.interviewer else participant
+        lines += [f"{name}  {_clock(turn.start, hours=False)}", turn.text, ""]
+    lines.append("Transcribed by https://otter.ai")
+    return "\n".join(lines).encode()
+
+
+def as_teams_docx(turns: list[Spoken], *, interviewer: str, participant: str, title: str) -> bytes:
+    duration = int(turns[-1].end)
+    paragraphs = [title, "12 March 2026, 10:02", f"{duration // 60}m {duration % 60}s", ""]
+    paragraphs.append(f"{interviewer} started transcription")
+    for turn in turns:
+        name = interviewer if turn.interviewer else participant
+        paragraphs += [f"{name}   {_clock(turn.start, hours=False)}", turn.text]
+    paragraphs.append(f"{interviewer} stopped transcription")
+    return _docx(paragraphs)
+
+
+DEMO_INTERVIEWER = "Rowan Ellis"
+
+
+def demo_transcripts(study) -> None:
+    """An interview for each demo participant, as a file of one of the usual layouts, imported
+    through the pipeline (a participant who already has a transcript is left as it is)."""
+    from studies.demo import DEMO_PARTICIPANTS
+    from studies.models import Membership, Participant, Role
+    from transcripts import services
+    from transcripts.models import Transcript
+
+    member = (
+        Membership.objects.filter(study=study, role=Role.CUSTODIAN)
+        .select_related("user", "study")
+        .first()
+    )
+    names = {pseudonym: name for pseudonym, *_rest, name in DEMO_PARTICIPANTS}
+    done = set(
+        Transcript.objects.filter(study=study).values_list("participant__pseudonym", flat=True)
+    )
+    for n, participant in enumerate(
+        Participant.objects.filter(study=study, withdrawn_at=None), start=1
+    ):
+        pseudonym = participant.pseudonym
+        if pseudonym in done or pseudonym not in names:
+            continue
+        turns = interview(n)
+        display = {"interviewer": DEMO_INTERVIEWER, "participant": names[pseudonym]}
+        layouts = [
+            (
+                f"{pseudonym} typed.docx",
+                lambda: as_verbatim_docx(
+                    turns,
+                    interviewer="Interviewer",
+                    participant=pseudonym,
+                    title=f"Interview {pseudonym}",
+                ),
+            ),
+            (f"{pseudonym} teams.vtt", lambda: as_teams_vtt(turns, **display, seed=n)),
+            (f"{pseudonym} zoom.vtt", lambda: as_zoom_vtt(turns, **display)),
+            (f"{pseudonym} otter.txt", lambda: as_otter_txt(turns, **display)),
+            (
+                f"{pseudonym} teams.docx",
+                lambda: as_teams_docx(turns, **display, title="Alliance study interview"),
+            ),
+        ]
+        filename, render = layouts[(n - 1) % len(layouts)]
+        (job,) = services.jobs_create(
+            member=member,
+            uploads=[services.Upload(filename, render())],
+            participant=participant,
+            speaker_map={DEMO_INTERVIEWER: "Interviewer", names[pseudonym]: pseudonym},
+            user=member.user,
+            queue_jobs=False,
+        )
+        services.job_process(job.pk)

@@ -1,0 +1,1 @@
+"""Reading transcript files: byte-level checks, then format detection and parsing."""

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 
 from alliance_ta.celery import app
-from studies.models import Membership, Role
+from studies.models import Membership
 from studies.tests.factories import make_participant
 from transcripts import services
 from transcripts.models import ImportJob, JobStatus, Transcript
@@ -49,7 +49,7 @@ class Worker:
             **env,
         }
         self.process = subprocess.Popen(
-            [sys.executable, "tests/worker_harness.py"],
+            [sys.executable, "-m", "tests.worker_harness"],
             cwd=ROOT,
             env=environment,
             stdout=subprocess.PIPE,
@@ -199,16 +199,22 @@ def test_a_file_that_kills_its_worker_fails_after_three_attempts_and_the_worker_
     assert ImportJob.objects.get(pk=healthy.pk).status == JobStatus.IMPORTED
 
 
+def use_broker(url: str) -> None:
+    """Point this process's Celery at another broker, dropping the connections it holds."""
+    app.conf.broker_url = url
+    app.pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 def test_with_the_broker_away_the_job_waits_and_the_sweeper_sends_it(full_stack, importer):
     worker = full_stack()
     real_broker = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
-    app.pool.force_close_all()
+    use_broker("redis://127.0.0.1:1/0")  # nothing listens there
     try:
         (job,) = upload(importer, ("interview.txt", transcript_file(1)))
     finally:
-        app.conf.broker_url = real_broker
-        app.pool.force_close_all()
+        use_broker(real_broker)
     job.refresh_from_db()
     assert job.status == JobStatus.QUEUED
     assert services.jobs_requeue_stale(older_than_seconds=0) == 1

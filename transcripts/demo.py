@@ -9,6 +9,11 @@ from dataclasses import dataclass
 
 from docx import Document
 
+from studies.demo import DEMO_PARTICIPANTS
+from studies.models import Membership, Participant, Role
+from transcripts import services
+from transcripts.models import Transcript
+
 QUESTIONS = [
     "Could you start by telling me how you came to practise as a therapist?",
     "What happens in the first few sessions with a new client?",
@@ -72,7 +77,7 @@ class Spoken:
 
 def interview(seed: int, *, words: int = 1200) -> list[Spoken]:
     """A fictional interview of about `words` words, the same for the same seed."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 — fictional text, not secrets
     turns, clock, count, question = [], 2.0, 0, 0
     while count < words:
         if question < len(QUESTIONS) and (not turns or rng.random() < 0.35):
@@ -96,8 +101,8 @@ def _clock(seconds: float, *, hours: bool = True) -> str:
 
 
 def _vtt_time(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}.{int(round((seconds - whole) * 1000)):03d}"
+    millis = round(seconds * 1000)
+    return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d}.{millis % 1000:03d}"
 
 
 def _docx(paragraphs: list[str]) -> bytes:
@@ -133,7 +138,7 @@ def _cues(turns: list[Spoken]):
 
 
 def as_teams_vtt(turns: list[Spoken], *, interviewer: str, participant: str, seed: int) -> bytes:
-    meeting = uuid.UUID(int=random.Random(seed).getrandbits(128))
+    meeting = uuid.UUID(int=random.Random(seed).getrandbits(128))  # noqa: S311 — a made-up meeting id
     lines = ["WEBVTT", ""]
     for n, (turn, text, start, end) in enumerate(_cues(turns)):
         name = interviewer if turn.interviewer else participant
@@ -175,16 +180,33 @@ def as_teams_docx(turns: list[Spoken], *, interviewer: str, participant: str, ti
 
 
 DEMO_INTERVIEWER = "Rowan Ellis"
+LAYOUTS = ("typed.docx", "teams.vtt", "zoom.vtt", "otter.txt", "teams.docx")
+
+
+def demo_file(n: int, pseudonym: str, name: str, *, words: int = 1200) -> tuple[str, bytes]:
+    """The n-th demo interview as a file, in the n-th of the usual layouts: typed transcripts
+    label speakers by pseudonym; the tools' exports show the people's display names."""
+    turns = interview(n, words=words)
+    layout = LAYOUTS[(n - 1) % len(LAYOUTS)]
+    names = {"interviewer": DEMO_INTERVIEWER, "participant": name}
+    if layout == "typed.docx":
+        content = as_verbatim_docx(
+            turns, interviewer="Interviewer", participant=pseudonym, title=f"Interview {pseudonym}"
+        )
+    elif layout == "teams.vtt":
+        content = as_teams_vtt(turns, **names, seed=n)
+    elif layout == "zoom.vtt":
+        content = as_zoom_vtt(turns, **names)
+    elif layout == "otter.txt":
+        content = as_otter_txt(turns, **names)
+    else:
+        content = as_teams_docx(turns, **names, title="Alliance study interview")
+    return f"{pseudonym} {layout}", content
 
 
 def demo_transcripts(study) -> None:
     """An interview for each demo participant, as a file of one of the usual layouts, imported
     through the pipeline (a participant who already has a transcript is left as it is)."""
-    from studies.demo import DEMO_PARTICIPANTS
-    from studies.models import Membership, Participant, Role
-    from transcripts import services
-    from transcripts.models import Transcript
-
     member = (
         Membership.objects.filter(study=study, role=Role.CUSTODIAN)
         .select_related("user", "study")
@@ -200,30 +222,10 @@ def demo_transcripts(study) -> None:
         pseudonym = participant.pseudonym
         if pseudonym in done or pseudonym not in names:
             continue
-        turns = interview(n)
-        display = {"interviewer": DEMO_INTERVIEWER, "participant": names[pseudonym]}
-        layouts = [
-            (
-                f"{pseudonym} typed.docx",
-                lambda: as_verbatim_docx(
-                    turns,
-                    interviewer="Interviewer",
-                    participant=pseudonym,
-                    title=f"Interview {pseudonym}",
-                ),
-            ),
-            (f"{pseudonym} teams.vtt", lambda: as_teams_vtt(turns, **display, seed=n)),
-            (f"{pseudonym} zoom.vtt", lambda: as_zoom_vtt(turns, **display)),
-            (f"{pseudonym} otter.txt", lambda: as_otter_txt(turns, **display)),
-            (
-                f"{pseudonym} teams.docx",
-                lambda: as_teams_docx(turns, **display, title="Alliance study interview"),
-            ),
-        ]
-        filename, render = layouts[(n - 1) % len(layouts)]
+        filename, content = demo_file(n, pseudonym, names[pseudonym])
         (job,) = services.jobs_create(
             member=member,
-            uploads=[services.Upload(filename, render())],
+            uploads=[services.Upload(filename, content)],
             participant=participant,
             speaker_map={DEMO_INTERVIEWER: "Interviewer", names[pseudonym]: pseudonym},
             user=member.user,

@@ -179,7 +179,7 @@ def job_process(job_pk: int) -> None:
     mapping = suggest_mapping(job, parsed)
     with transaction.atomic():
         job = (
-            ImportJob.objects.select_for_update()
+            ImportJob.objects.select_for_update(of=("self",))
             .select_related("study", "participant")
             .get(pk=job_pk)
         )
@@ -281,7 +281,9 @@ def job_map(
 ) -> Transcript:
     """Store the transcript with its speakers as a person mapped them."""
     job = (
-        ImportJob.objects.select_for_update().select_related("study", "participant").get(pk=job.pk)
+        ImportJob.objects.select_for_update(of=("self",))
+        .select_related("study", "participant")
+        .get(pk=job.pk)
     )
     if job.study_id != member.study_id:
         raise ValidationError("This import belongs to another study.")

@@ -40,7 +40,6 @@ class StudyDetailsForm(StudySettingsForm):
             "withdrawal_policy": "What the approved protocol allows when a participant withdraws.",
         }
 
-
     def clean_speaker_pattern(self):
         pattern = self.cleaned_data["speaker_pattern"].strip()
         if not pattern:

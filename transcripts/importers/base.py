@@ -45,6 +45,16 @@ class ImportRefused(Exception):
     the file name)."""
 
 
+class Span(NamedTuple):
+    """A turn as a parser first finds it (a cue, an entry, a labelled paragraph), before
+    merge_turns; a tuple because an hour of Teams captions makes 1,500 of them."""
+
+    speaker: str
+    text: str
+    start: float | None = None
+    end: float | None = None
+
+
 class Fit(NamedTuple):
     """One format's reading of a file, with how many lines carried that format's structure
     (labels, entry headers, cues): the evidence that settles a file two formats can read."""
@@ -113,30 +123,30 @@ def seconds(stamp: str) -> float:
     return round(total, 3)
 
 
-def merge_turns(turns: Iterable[Turn], joiner: str) -> list[Turn]:
-    """Consecutive turns of one speaker as one turn: texts joined, the first start, the last end.
-    Turns without words are left out; turns without a speaker are never merged (nobody to merge
+def merge_turns(spans: Iterable[Span], joiner: str) -> list[Turn]:
+    """Consecutive spans of one speaker as one turn: texts joined, the first start, the last end.
+    Spans without words are left out; spans without a speaker are never merged (nobody to merge
     them by)."""
     merged: list[Turn] = []
     texts: list[str] = []
-    first: Turn | None = None
-    last: Turn | None = None
+    first: Span | None = None
+    last: Span | None = None
 
     def close() -> None:
         if first is not None and last is not None:
             text = texts[0] if len(texts) == 1 else joiner.join(texts)
             merged.append(Turn(first.speaker, text, first.start, last.end))
 
-    for turn in turns:
-        if not turn.text:
+    for span in spans:
+        if not span.text:
             continue
-        if first is not None and turn.speaker and turn.speaker == first.speaker:
-            texts.append(turn.text)
-            last = turn
+        if first is not None and span.speaker and span.speaker == first.speaker:
+            texts.append(span.text)
+            last = span
             continue
         close()
-        first = last = turn
-        texts = [turn.text]
+        first = last = span
+        texts = [span.text]
     close()
     return merged
 

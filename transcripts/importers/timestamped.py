@@ -7,7 +7,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from transcripts.importers.base import Fit, Parsed, Turn, dropped_lines_warning, merge_turns, seconds
+from transcripts.importers.base import (
+    Fit,
+    Parsed,
+    Span,
+    dropped_lines_warning,
+    merge_turns,
+    seconds,
+)
 
 # The name, two or more spaces (or a tab), then m:ss or h:mm:ss, and nothing else.
 _ENTRY = re.compile(
@@ -21,16 +28,18 @@ _DURATION = re.compile(r"(?=\d)(?:\d{1,3}h ?)?(?:\d{1,2}m ?)?(?:\d{1,2}s)?$")
 _OTTER_FOOTER = re.compile(r"transcribed by (?:https?://)?(?:www\.)?otter\.ai\S*$", re.IGNORECASE)
 
 
-def _entries(lines: list[str]) -> tuple[list[tuple[int, str, float]], list[int]]:
-    """Entry header lines (index, speaker, start) and arrow lines (index)."""
+def _entries(
+    lines: list[str],
+) -> tuple[list[tuple[int, str, float]], list[tuple[int, float, float]]]:
+    """Entry header lines (index, speaker, start) and time-range lines (index, start, end)."""
     entries: list[tuple[int, str, float]] = []
-    arrows: list[int] = []
+    arrows: list[tuple[int, float, float]] = []
     for index, line in enumerate(lines):
         if not line or not line[-1].isdigit():
             continue
         if "-->" in line:
-            if _ARROW.match(line):
-                arrows.append(index)
+            if arrow := _ARROW.match(line):
+                arrows.append((index, seconds(arrow["start"]), seconds(arrow["end"])))
             continue
         match = _ENTRY.match(line)
         if match:
@@ -62,7 +71,7 @@ def read_timestamped(lines: list[str]) -> Fit | None:
         layout_is_teams = False
     if reading is None:
         return None
-    turns, first_entry, evidence = reading
+    spans, first_entry, evidence = reading
 
     warnings: list[str] = []
     dropped = [line for line in stripped[:first_entry] if line]
@@ -73,7 +82,7 @@ def read_timestamped(lines: list[str]) -> Fit | None:
         warnings.append("no Teams or Otter marker; read as Otter layout")
     if dropped:
         warnings.append(dropped_lines_warning(dropped, "the first speaker"))
-    unnamed = sum(1 for turn in turns if turn.text and not turn.speaker)
+    unnamed = sum(1 for span in spans if span.text and not span.speaker)
     if unnamed:
         noun = "entry names" if unnamed == 1 else "entries name"
         warnings.append(f"{unnamed} {noun} no speaker; left as turns without a speaker")
@@ -81,51 +90,50 @@ def read_timestamped(lines: list[str]) -> Fit | None:
         noun = "line" if system == 1 else "lines"
         warnings.append(f'dropped {system} "started/stopped transcription" {noun}')
     fmt = "teams_docx" if teams else "otter"
-    return Fit(Parsed(fmt, merge_turns(turns, "\n"), warnings), evidence)
+    return Fit(Parsed(fmt, merge_turns(spans, "\n"), warnings), evidence)
 
 
 def _entry_layout(
     lines: list[str], entries: list[tuple[int, str, float]]
-) -> tuple[list[Turn], int, int] | None:
+) -> tuple[list[Span], int, int] | None:
     """'Alex Smith   0:03' then the words, in that paragraph or the ones after."""
     if len(entries) < 2:
         return None
-    turns: list[Turn] = []
+    spans: list[Span] = []
     for position, (index, speaker, start) in enumerate(entries):
         stop = entries[position + 1][0] if position + 1 < len(entries) else len(lines)
         text = "\n".join(line for line in lines[index + 1 : stop] if line)
-        turns.append(Turn(speaker, text, start))
-    if not _plausible(turns):
+        spans.append(Span(speaker, text, start))
+    if not _plausible(spans):
         return None
-    return turns, entries[0][0], len(entries)
+    return spans, entries[0][0], len(entries)
 
 
-def _old_teams(lines: list[str], arrows: list[int]) -> tuple[list[Turn], int, int] | None:
+def _old_teams(
+    lines: list[str], arrows: list[tuple[int, float, float]]
+) -> tuple[list[Span], int, int] | None:
     """'0:0:3.120 --> 0:0:7.480', then the speaker's name, then the words."""
     if len(arrows) < 2:
         return None
-    turns: list[Turn] = []
-    for position, index in enumerate(arrows):
-        stop = arrows[position + 1] if position + 1 < len(arrows) else len(lines)
-        timing = _ARROW.match(lines[index])
-        assert timing is not None
+    spans: list[Span] = []
+    for position, (index, start, end) in enumerate(arrows):
+        stop = arrows[position + 1][0] if position + 1 < len(arrows) else len(lines)
         body = [line for line in lines[index + 1 : stop] if line]
         speaker, words = (body[0], body[1:]) if len(body) > 1 else ("", body)
-        turns.append(Turn(speaker, "\n".join(words), seconds(timing["start"]), seconds(timing["end"])))
-    named = {turn.speaker for turn in turns if turn.speaker}
+        spans.append(Span(speaker, "\n".join(words), start, end))
+    named = {span.speaker for span in spans if span.speaker}
     # a cue of one line is the name alone when that name speaks elsewhere; otherwise words
-    turns = [
-        Turn("", "", turn.start, turn.end) if not turn.speaker and turn.text in named else turn
-        for turn in turns
+    spans = [
+        Span("", "", span.start, span.end) if not span.speaker and span.text in named else span
+        for span in spans
     ]
-    if not _plausible(turns):
+    if not _plausible(spans):
         return None
-    return turns, arrows[0], len(arrows)
+    return spans, arrows[0][0], len(arrows)
 
 
-
-def _plausible(turns: list[Turn]) -> bool:
+def _plausible(spans: list[Span]) -> bool:
     """Most entries have words and some speaker has more than one: not a playlist of track times."""
-    with_words = sum(1 for turn in turns if turn.text)
-    counts = Counter(turn.speaker for turn in turns if turn.speaker)
-    return 2 * with_words >= len(turns) and any(count > 1 for count in counts.values())
+    with_words = sum(1 for span in spans if span.text)
+    counts = Counter(span.speaker for span in spans if span.speaker)
+    return 2 * with_words >= len(spans) and any(count > 1 for count in counts.values())

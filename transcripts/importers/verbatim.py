@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from transcripts.importers.base import Fit, Parsed, Turn, dropped_lines_warning, merge_turns, seconds
+from transcripts.importers.base import (
+    Fit,
+    Parsed,
+    Span,
+    dropped_lines_warning,
+    merge_turns,
+    seconds,
+)
 
 # A header line of a typed transcript: "Date: 12 March", "Interview date:", "Recording length:".
 _HEADER_WORD = re.compile(
@@ -13,6 +20,9 @@ _HEADER_WORD = re.compile(
     r"transcri\w*|project|study|title|subject|mode|setting|site|id|pseudonym|consent|notes?|key)\b",
     re.IGNORECASE,
 )
+# Caption timing ("00:00:03.120 --> 00:00:07.480"): a typed transcript has none, a .vtt that lost
+# its WEBVTT line has one per cue.
+_TIMING = re.compile(r"\d[ \t]*-->[ \t]*\d")
 _HEADER_SEARCH_LINES = 15  # a title block is at the top, never further down
 _HEADER_LINE_MAX = 120
 
@@ -39,9 +49,11 @@ def _labels(lines: list[str], pattern: re.Pattern[str]) -> list[_Label]:
         if rest.startswith(":"):  # a study's pattern that stops before the colon
             rest = rest[1:].lstrip()
         start = None
-        if has_times:
-            stamp = match.groupdict().get("start") or match.groupdict().get("at")
-            start = seconds(stamp) if stamp else None
+        if has_times and (stamp := match.groupdict().get("start") or match.groupdict().get("at")):
+            try:
+                start = seconds(stamp)
+            except ValueError:  # a study's pattern whose start group took something else
+                start = None
         labels.append((index, speaker, rest, start))
     return labels
 
@@ -82,14 +94,17 @@ def read_verbatim(lines: list[str], pattern: re.Pattern[str]) -> Fit | None:
     recurring = sum(count for count in counts.values() if count > 1)
     if len(labels) < 2 or not recurring or 2 * recurring < len(labels):
         return None
+    timings = sum(1 for line in stripped if "-->" in line and _TIMING.search(line))
+    if 4 * timings > len(labels):
+        return None
 
-    turns: list[Turn] = []
+    spans: list[Span] = []
     first_label = labels[0][0]
     for position, (index, speaker, rest, start) in enumerate(labels):
         stop = labels[position + 1][0] if position + 1 < len(labels) else len(stripped)
         parts = [rest] if rest else []
         parts.extend(line for line in stripped[index + 1 : stop] if line)
-        turns.append(Turn(speaker, "\n".join(parts), start))
+        spans.append(Span(speaker, "\n".join(parts), start))
 
     warnings: list[str] = []
     dropped = [line for line in stripped[:first_label] if line]
@@ -97,8 +112,10 @@ def read_verbatim(lines: list[str], pattern: re.Pattern[str]) -> Fit | None:
         warnings.append(dropped_lines_warning(dropped, "the first speaker label"))
     once = [speaker for speaker, count in counts.items() if count == 1]
     if once:
-        shown = ", ".join(f'"{speaker}"' for speaker in once[:5]) + (", ..." if len(once) > 5 else "")
+        shown = ", ".join(f'"{speaker}"' for speaker in once[:5]) + (
+            ", ..." if len(once) > 5 else ""
+        )
         warnings.append(f"labels used only once, check they are speakers: {shown}")
     if len(counts) == 1:
         warnings.append(f'only one speaker label found ("{labels[0][1]}")')
-    return Fit(Parsed("verbatim", merge_turns(turns, "\n"), warnings), len(labels))
+    return Fit(Parsed("verbatim", merge_turns(spans, "\n"), warnings), len(labels))

@@ -6,18 +6,21 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from transcripts.importers.base import Fit, Parsed, Turn, merge_turns
+from transcripts.importers.base import Fit, Parsed, Span, merge_turns
 
-_TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:[.,]\d{1,3})?)"  # hours, minutes, seconds
+_TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)"  # hours, minutes, seconds
 _TIMING = re.compile(rf"[ \t]*{_TIME}[ \t]*-->[ \t]*{_TIME}(?:[ \t].*)?$")
 # Zoom numbers its cues; Teams names them "<guid>/<n>-<m>".
 _CUE_ID = re.compile(r"\d+$|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?:/\d+-\d+)?$")
-_VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+(?P<name>[^>]*))?>")
+_VOICE = re.compile(r"<v(?:\.[^\s<>]*)?(?:[ \t]+(?P<name>[^<>]*))?>")
+# The usual Teams cue, one voice and no markup or entities inside: read without the general path.
+_ONE_VOICE = re.compile(r"<v[ \t]+(?P<name>[^<>&]*)>(?P<text>[^<>&]*)(?:</v>)?$")
 # Markup to strip: <i>, </v>, <c.colorE5E5E5>, <lang en>, and karaoke time stamps <00:00:01.000>.
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<\d{1,2}:\d{2}(?::\d{2})?(?:\.\d{1,3})?>")
 # Zoom puts the speaker before the first ": " of each cue. Zoom names are whatever people typed
 # (phone numbers included), so only length and the absence of sentence punctuation are checked.
 _ZOOM_PREFIX = re.compile(r"(?P<speaker>[^:<>?!\n]{1,80}?):[ \t]+(?P<text>.+)$", re.S)
+_SKIPPED_BLOCKS = frozenset({"NOTE", "STYLE", "REGION"})
 
 
 @dataclass
@@ -46,6 +49,24 @@ def _clean(text: str) -> str:
     return " ".join(text.split())  # str.split() splits on every Unicode space, &nbsp; included
 
 
+def _voices(raw: str) -> list[tuple[str, str]]:
+    """(speaker, words) of each voice span of a cue; words before any voice tag have no speaker."""
+    simple = _ONE_VOICE.match(raw)
+    if simple:
+        text = " ".join(simple["text"].split())
+        return [(" ".join(simple["name"].split()), text)] if text else []
+    spans: list[tuple[str, str]] = []
+    position, speaker = 0, ""
+    for voice in _VOICE.finditer(raw):
+        if voice.start() > position and (before := _clean(raw[position : voice.start()])):
+            spans.append((speaker, before))
+        speaker = _clean(voice["name"] or "")
+        position = voice.end()
+    if text := _clean(raw[position:]):
+        spans.append((speaker, text))
+    return spans
+
+
 def _cues(lines: list[str], *, has_header: bool) -> tuple[list[_Cue], int]:
     """The cues, and how many text lines stood outside any cue."""
     cues: list[_Cue] = []
@@ -63,10 +84,9 @@ def _cues(lines: list[str], *, has_header: bool) -> tuple[list[_Cue], int]:
         at_block_start, block_start = block_start, False
         if skipping:
             continue
-        if at_block_start and line.startswith(("NOTE", "STYLE", "REGION")):
-            if line.split(None, 1)[0] in {"NOTE", "STYLE", "REGION"}:
-                skipping = True
-                continue
+        if at_block_start and line.split(None, 1)[0] in _SKIPPED_BLOCKS:
+            skipping = True
+            continue
         if "-->" in line and (timing := _TIMING.match(line)):
             cues.append(_cue(timing))
             continue
@@ -94,21 +114,12 @@ def read_vtt(lines: list[str], *, has_header: bool) -> Fit | None:
     warnings: list[str] = []
     raws = [" ".join(cue.lines) for cue in cues]
     voiced = any("<v" in raw and _VOICE.search(raw) for raw in raws)
-    turns: list[Turn] = []
+    spans: list[Span] = []
     unnamed = 0
     if voiced:
         for cue, raw in zip(cues, raws, strict=True):
-            position, speaker = 0, ""
-            for voice in _VOICE.finditer(raw):
-                before = _clean(raw[position : voice.start()]) if voice.start() > position else ""
-                if before:
-                    turns.append(Turn(speaker, before, cue.start, cue.end))
-                    unnamed += not speaker
-                speaker = _clean(voice["name"] or "")
-                position = voice.end()
-            text = _clean(raw[position:])
-            if text:
-                turns.append(Turn(speaker, text, cue.start, cue.end))
+            for speaker, text in _voices(raw):
+                spans.append(Span(speaker, text, cue.start, cue.end))
                 unnamed += not speaker
         fmt = "teams_vtt"
     else:
@@ -126,21 +137,21 @@ def read_vtt(lines: list[str], *, has_header: bool) -> Fit | None:
             for cue, text in texts:
                 match = by_cue.get(id(cue))
                 if match:
-                    turns.append(
-                        Turn(match["speaker"].strip(), match["text"].strip(), cue.start, cue.end)
+                    spans.append(
+                        Span(match["speaker"].strip(), match["text"].strip(), cue.start, cue.end)
                     )
                 elif text:
-                    turns.append(Turn("", text, cue.start, cue.end))
+                    spans.append(Span("", text, cue.start, cue.end))
                     unnamed += 1
         else:
             if not has_header:
                 return None
             fmt = "teams_vtt"
-            turns = [Turn("", text, cue.start, cue.end) for cue, text in texts if text]
-            if turns:
+            spans = [Span("", text, cue.start, cue.end) for cue, text in texts if text]
+            if spans:
                 warnings.append("the file names no speakers: every cue is a turn without a speaker")
             unnamed = 0
-    if not turns:
+    if not spans:
         return None
     if unnamed:
         noun = "cue names" if unnamed == 1 else "cues name"
@@ -148,4 +159,4 @@ def read_vtt(lines: list[str], *, has_header: bool) -> Fit | None:
     if stray:
         noun = "line" if stray == 1 else "lines"
         warnings.append(f"dropped {stray} text {noun} outside any cue")
-    return Fit(Parsed(fmt, merge_turns(turns, " "), warnings), len(cues))
+    return Fit(Parsed(fmt, merge_turns(spans, " "), warnings), len(cues))

@@ -46,6 +46,17 @@ def redis_url(request, settings) -> str:
     return settings.REDIS_URL
 
 
+@pytest.fixture
+def tasks_in_process():
+    """Celery tasks run in this process, as on the embedded default, even when REDIS_URL is set."""
+    from alliance_ta.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests that check hashing set it back themselves.

@@ -125,7 +125,7 @@ def queue(job_pk: int) -> None:
     try:
         process_upload.delay(job_pk)
     except Exception as error:  # kombu and redis raise several kinds when the broker is away
-        if settings.CELERY_TASK_ALWAYS_EAGER:
+        if process_upload.app.conf.task_always_eager:
             raise
         logger.warning("import job %s stays queued: the broker did not take it (%s)", job_pk, error)
 

@@ -12,7 +12,7 @@ from studies.models import AuditEvent
 from studies.tests.factories import make_participant
 from transcripts.models import ImportJob, JobStatus, Transcript, TranscriptVersion, Turn
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_in_process")]
 
 VERBATIM = "\n".join(
     [

@@ -47,6 +47,42 @@ def redis_url(request, settings) -> str:
 
 
 @pytest.fixture
+def full_stack(request, redis_url, settings, tmp_path):
+    """Start real Celery workers (as many as the test asks for); tasks queued by this process go
+    to them. Needs PostgreSQL and Redis."""
+    import signal
+    import uuid
+
+    from django.db import connection
+
+    from alliance_ta.celery import app
+
+    if connection.vendor != "postgresql":
+        require_service(
+            request.config,
+            "PostgreSQL",
+            "the worker needs a database it can share (set DATABASE_URL)",
+        )
+    queue = f"tests-{uuid.uuid4().hex[:8]}"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    settings.MEDIA_ROOT = tmp_path
+    workers = []
+
+    def start(**env):
+        from tests.workers import Worker
+
+        worker = Worker(queue, tmp_path, **env)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop(signal.SIGKILL)
+    app.conf.task_default_queue = previous
+
+
+@pytest.fixture
 def tasks_in_process():
     """Celery tasks run in this process, as on the embedded default, even when REDIS_URL is set."""
     from alliance_ta.celery import app

@@ -3,15 +3,10 @@ process — killed mid-task, killed outright, fed a file that kills it, and miss
 
 import os
 import signal
-import subprocess
-import sys
-import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from alliance_ta.celery import app
 from studies.models import Membership
@@ -33,86 +28,6 @@ def transcript_file(n: int) -> bytes:
             "",
         ]
     return "\n".join(lines).encode()
-
-
-class Worker:
-    """A worker process on its own queue, against the test database and Redis."""
-
-    def __init__(self, queue: str, media_root: Path, **env):
-        self.queue, self.lines = queue, []
-        database = connection.settings_dict
-        environment = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}",
-            "MEDIA_ROOT": str(media_root),
-            "TEST_QUEUE": queue,
-            **env,
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.worker_harness"],
-            cwd=ROOT,
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-        self.wait_for(
-            lambda: any("ready." in line for line in self.lines), "the worker did not start", 30
-        )
-
-    def _read(self):
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    def wait_for(self, condition, message: str, seconds: float = 60):
-        deadline = time.monotonic() + seconds
-        while not condition():
-            assert self.process.poll() is None or "killed" in message, (
-                f"the worker exited:\n{''.join(self.lines[-30:])}"
-            )
-            assert time.monotonic() < deadline, f"{message}\n{''.join(self.lines[-30:])}"
-            time.sleep(0.1)
-
-    def children(self) -> list[int]:
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in path.read_text().split()]
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-@pytest.fixture
-def full_stack(request, redis_url, settings, tmp_path):
-    from conftest import require_service
-
-    if connection.vendor != "postgresql":
-        require_service(
-            request.config,
-            "PostgreSQL",
-            "the worker needs a database it can share (set DATABASE_URL)",
-        )
-    queue = f"tests-{uuid.uuid4().hex[:8]}"
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    settings.MEDIA_ROOT = tmp_path
-    workers = []
-
-    def start(**env) -> Worker:
-        worker = Worker(queue, tmp_path, **env)
-        workers.append(worker)
-        return worker
-
-    yield start
-    for worker in workers:
-        worker.stop(signal.SIGKILL)
-    app.conf.task_default_queue = previous
 
 
 @pytest.fixture

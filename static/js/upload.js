@@ -25,5 +25,7 @@ document.addEventListener("DOMContentLoaded", () => {
       show();
     });
     input.addEventListener("change", show);
+    show(); // files chosen before this script ran
+
   }
 });

@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # `make run` is for trying the product on this machine: DEBUG on, SQLite in var/, tasks in-process.
 run: export DEBUG ?= 1
 
-.PHONY: run test lint format worker install install-dev clean
+.PHONY: run test lint format worker bench install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("alliance-ta needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -48,6 +48,10 @@ format: install-dev
 worker: install
 	@test -n "$$REDIS_URL" || { echo "make worker needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)"; exit 2; }
 	$(BIN)/celery -A alliance_ta worker --loglevel=INFO --concurrency=2
+
+# Fixed workloads, figures as JSON in var/bench and a table in docs/performance.md.
+bench: install-dev
+	bin/bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -46,7 +46,9 @@ def test_upload_watch_map_and_list(page, study, lead, reader):
 
     jobs = page.locator("#import-jobs")
     if reader == "worker":
-        expect(jobs).to_contain_text("Reading")  # the page shows the worker at it, then updates itself
+        expect(jobs).to_contain_text(
+            "Reading"
+        )  # the page shows the worker at it, then updates itself
     expect(jobs.locator("tr", has_text="p1 typed.txt")).to_contain_text("Imported", timeout=30_000)
     row = jobs.locator("tr", has_text="teams meeting.vtt")
     expect(row).to_contain_text("Awaiting speaker mapping", timeout=30_000)

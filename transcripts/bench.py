@@ -1,0 +1,165 @@
+"""The import benchmark: 14 one-hour interviews (about 9,500 words each) as typed .docx and as
+Teams .vtt, from upload to stored turns, next to what python-docx and lxml alone take to read the
+same .docx files in the same run. Generated and deterministic: the same files every run."""
+
+import io
+import statistics
+import time
+import uuid
+import zipfile
+
+from django.db import connection, transaction
+from docx import Document
+from lxml import etree
+
+from studies.models import Membership, Participant, Role, SourceProject, Study
+from transcripts import services
+from transcripts.demo import DEMO_INTERVIEWER, as_teams_vtt, as_verbatim_docx, interview
+from transcripts.models import ImportJob, JobStatus
+
+INTERVIEWS = 14
+WORDS = 9_500
+
+
+def workload(interviews: int = INTERVIEWS, words: int = WORDS) -> list[tuple[str, str, bytes]]:
+    """(layout, pseudonym, file) for every interview in both layouts."""
+    files = []
+    for n in range(1, interviews + 1):
+        turns, pseudonym = interview(n, words=words), f"P{n}"
+        files.append(
+            (
+                "docx",
+                pseudonym,
+                as_verbatim_docx(
+                    turns,
+                    interviewer="Interviewer",
+                    participant=pseudonym,
+                    title=f"Interview {pseudonym}",
+                ),
+            )
+        )
+        files.append(
+            (
+                "vtt",
+                pseudonym,
+                as_teams_vtt(
+                    turns, interviewer=DEMO_INTERVIEWER, participant=f"Person {n}", seed=n
+                ),
+            )
+        )
+    return files
+
+
+def summary(seconds: list[float]) -> dict:
+    milliseconds = [s * 1000 for s in seconds]
+    return {
+        "n": len(milliseconds),
+        "median_ms": round(statistics.median(milliseconds), 2),
+        "min_ms": round(min(milliseconds), 2),
+        "max_ms": round(max(milliseconds), 2),
+    }
+
+
+def floors(files) -> dict:
+    """What the libraries alone take to read each .docx: python-docx's paragraphs, and lxml on
+    word/document.xml."""
+    python_docx, lxml = [], []
+    for layout, _pseudonym, data in files:
+        if layout != "docx":
+            continue
+        started = time.perf_counter()
+        [paragraph.text for paragraph in Document(io.BytesIO(data)).paragraphs]
+        python_docx.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            etree.fromstring(package.read("word/document.xml"))
+        lxml.append(time.perf_counter() - started)
+    return {"python_docx_read": summary(python_docx), "lxml_read": summary(lxml)}
+
+
+def fresh_study(user, interviews: int) -> tuple[Membership, dict[str, Participant]]:
+    """A throwaway study with P1, P2 …, so that every run imports the same files anew."""
+    study = Study.objects.create(
+        slug=f"bench-{uuid.uuid4().hex[:10]}", title="Benchmark", research_question="?"
+    )
+    member = Membership.objects.create(study=study, user=user, role=Role.CUSTODIAN)
+    project = SourceProject.objects.create(study=study, name="Benchmark")
+    participants = {
+        f"P{n}": Participant.objects.create(study=study, source_project=project, pseudonym=f"P{n}")
+        for n in range(1, interviews + 1)
+    }
+    return member, participants
+
+
+def import_in_process(files, user) -> dict:
+    """Each file from upload to stored turns in this process (the embedded default's way)."""
+    member, participants = fresh_study(user, len(files) // 2)
+    per_layout: dict[str, list[float]] = {"docx": [], "vtt": []}
+    started_all = time.perf_counter()
+    for layout, pseudonym, data in files:
+        started = time.perf_counter()
+        (job,) = services.jobs_create(
+            member=member,
+            uploads=[services.Upload(f"{pseudonym}.{layout}", data)],
+            participant=participants[pseudonym],
+            speaker_map={DEMO_INTERVIEWER: "Interviewer"},
+            user=user,
+            queue_jobs=False,
+        )
+        services.job_process(job.pk)
+        per_layout[layout].append(time.perf_counter() - started)
+    total = time.perf_counter() - started_all
+    _check_all_imported(member.study)
+    return {
+        "per_file": {layout: summary(times) for layout, times in per_layout.items()},
+        "total_s": round(total, 3),
+    }
+
+
+def import_with_worker(files, user, *, timeout: float = 600) -> dict:
+    """All files uploaded at once and read by the running Celery worker(s): time to the last one
+    stored, and each file's time from upload to stored turns."""
+    member, participants = fresh_study(user, len(files) // 2)
+    started = time.perf_counter()
+    jobs = []
+    for layout, pseudonym, data in files:
+        with transaction.atomic():
+            jobs += services.jobs_create(
+                member=member,
+                uploads=[services.Upload(f"{pseudonym}.{layout}", data)],
+                participant=participants[pseudonym],
+                speaker_map={DEMO_INTERVIEWER: "Interviewer"},
+                user=user,
+            )
+    while (
+        ImportJob.objects.filter(pk__in=[job.pk for job in jobs])
+        .exclude(status=JobStatus.IMPORTED)
+        .exists()
+    ):
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError("the worker did not import the workload in time")
+        time.sleep(0.02)
+    total = time.perf_counter() - started
+    stored = {
+        job.pk: (job.updated_at - job.created_at).total_seconds()
+        for job in ImportJob.objects.filter(pk__in=[job.pk for job in jobs])
+    }
+    per_layout = {"docx": [], "vtt": []}
+    for (layout, _pseudonym, _data), job in zip(files, jobs, strict=True):
+        per_layout[layout].append(stored[job.pk])
+    _check_all_imported(member.study)
+    return {
+        "per_file": {layout: summary(times) for layout, times in per_layout.items()},
+        "total_s": round(total, 3),
+    }
+
+
+def _check_all_imported(study: Study) -> None:
+    jobs = ImportJob.objects.filter(study=study)
+    failed = [job.error for job in jobs if job.status != JobStatus.IMPORTED]
+    if failed:
+        raise RuntimeError(f"the benchmark's files did not all import: {failed[:3]}")
+
+
+def backend() -> str:
+    return connection.vendor

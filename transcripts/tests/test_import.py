@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils.html import escape
 
 from studies.models import AuditEvent
 from studies.tests.factories import make_participant
@@ -314,3 +315,41 @@ class TestCommand:
             call_command("import_transcripts", study.slug, "x.txt", "--participant", "P9")
         with pytest.raises(CommandError, match="--speaker-map"):
             call_command("import_transcripts", study.slug, "x.txt", "--speaker-map", "nonsense")
+
+
+HOSTILE = {
+    "zip bomb.docx": "zip_bomb",
+    "oversize member.docx": "declared_member_oversize",
+    "too many.docx": "too_many_members",
+    "traversal.docx": "path_traversal",
+    "encrypted member.docx": "encrypted_member",
+    "macros.docx": "macro_enabled",
+    "template.docx": "template",
+    "vba.docx": "vba_project",
+    "activex.docx": "activex",
+    "ole.docx": "ole_embedding",
+    "billion laughs.docx": "billion_laughs",
+    "xxe.docx": "external_entity",
+    "remote template.docx": "remote_template",
+    "password.docx": "ole_compound_file",
+    "scan.pdf": "pdf",
+    "photo.txt": "png",
+    "junk.txt": "binary_junk",
+}
+
+
+@pytest.mark.parametrize(("name", "maker"), HOSTILE.items())
+def test_hostile_files_fail_with_a_reason_and_store_nothing(
+    client_for, study, lead, p1, name, maker, settings, tmp_path, upload
+):
+    from transcripts.tests import hostile
+
+    settings.MEDIA_ROOT = tmp_path
+    upload(client_for(lead), study, (name, getattr(hostile, maker)()), ("p1.txt", VERBATIM))
+    bad = ImportJob.objects.get(status=JobStatus.FAILED)
+    assert len(bad.error) > 10 and "\n" not in bad.error
+    assert ImportJob.objects.filter(status=JobStatus.IMPORTED).count() == 1  # the batch went on
+    assert Transcript.objects.count() == 1
+    assert not list(tmp_path.glob("uploads/*"))
+    page = client_for(lead).get(reverse("transcript-import", args=[study.slug]))
+    assert name in page.text and escape(bad.error) in page.text

@@ -7,6 +7,14 @@ from django.utils import timezone
 
 from studies.crypto import EncryptedField
 from studies.models import Participant, SourceProject, Study
+from transcripts.importers.base import FORMATS
+
+
+class FormatLabel:
+    @property
+    def format_label(self) -> str:
+        """What a person calls the file's format."""
+        return FORMATS.get(self.format, self.format)
 
 
 class JobStatus(models.TextChoices):
@@ -24,7 +32,7 @@ PENDING = (JobStatus.QUEUED, JobStatus.PARSING)
 FINISHED = (JobStatus.IMPORTED, JobStatus.FAILED, JobStatus.DUPLICATE)
 
 
-class ImportJob(models.Model):
+class ImportJob(FormatLabel, models.Model):
     """One uploaded file on its way to becoming a transcript. What the file says before its
     speakers are mapped (display names included) is kept encrypted, and only until it is stored."""
 
@@ -87,7 +95,7 @@ class ImportJob(models.Model):
         return self.status in PENDING
 
 
-class Transcript(models.Model):
+class Transcript(FormatLabel, models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="transcripts")
     participant = models.ForeignKey(

@@ -208,6 +208,7 @@ def _fail(job: ImportJob, reason: str) -> None:
 def _discard_file(job: ImportJob) -> None:
     if job.stored_name:
         upload_path(job).unlink(missing_ok=True)
+        ImportJob.objects.filter(pk=job.pk).update(stored_name="")
 
 
 def _to_json(parsed: Parsed) -> dict:

@@ -8,4 +8,5 @@ urlpatterns = [
     path("import/", views.import_page, name="transcript-import"),
     path("import/jobs/", views.import_jobs, name="transcript-import-jobs"),
     path("import/<uuid:job>/", views.import_job, name="transcript-import-job"),
+    path("import/<uuid:job>/file", views.upload_file, name="transcript-upload-file"),
 ]

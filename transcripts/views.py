@@ -1,19 +1,23 @@
 """Transcripts and their import: upload, follow the jobs, map speakers."""
 
+from pathlib import Path
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from studies.access import study_access
+from studies.audit import Action, audit
 from studies.models import Role, SourceProject
+from studies.second_factor import second_factor_required
 from transcripts import services
 from transcripts.forms import SpeakerMappingForm, UploadForm
-from transcripts.models import ImportJob, JobStatus, Transcript
+from transcripts.models import PENDING, ImportJob, JobStatus, Transcript
 
 JOBS_SHOWN = 50
 PREVIEW_TURNS = 12
@@ -137,3 +141,29 @@ def import_job(request: HttpRequest, study: str, job: str) -> HttpResponse:
         },
         status=422 if form.is_bound else 200,
     )
+
+
+def upload_file(request: HttpRequest, study: str, job: str) -> FileResponse:
+    """A kept upload, as it arrived: custodians only (it may carry names), after the second
+    factor, and audited."""
+    study, member = study_access(request, study, Role.CUSTODIAN, hidden=True)
+    if response := second_factor_required(request):
+        return response
+    job = get_object_or_404(ImportJob, study=study, uuid=job)
+    path = services.upload_path(job) if job.stored_name else None
+    if path is None or not path.exists() or job.status in PENDING:
+        raise Http404("This upload's file is not kept.")
+    audit(
+        Action.VAULT_READ,
+        request=request,
+        study=study,
+        target=job,
+        details={"page": "uploaded file"},
+    )
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"upload-{job.uuid.hex[:8]}{Path(job.filename).suffix}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

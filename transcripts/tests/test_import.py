@@ -353,3 +353,36 @@ def test_hostile_files_fail_with_a_reason_and_store_nothing(
     assert not list(tmp_path.glob("uploads/*"))
     page = client_for(lead).get(reverse("transcript-import", args=[study.slug]))
     assert name in page.text and escape(bad.error) in page.text
+
+
+def test_a_kept_upload_is_for_custodians_only(
+    study, lead, p1, vault_client, upload, settings, tmp_path
+):
+    from django.test import Client
+
+    settings.MEDIA_ROOT = tmp_path
+    study.keep_uploaded_files = True
+    study.save()
+    upload(vault_client, study, ("p1.txt", VERBATIM))
+    job = ImportJob.objects.get()
+    url = reverse("transcript-upload-file", args=[study.slug, job.uuid])
+    lead_client = Client()
+    lead_client.force_login(lead)
+    assert lead_client.get(url).status_code == 404
+    response = vault_client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == VERBATIM
+    assert response["Content-Disposition"].startswith('attachment; filename="upload-')
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.VAULT_READ, details__page="uploaded file"
+    ).exists()
+
+
+def test_an_upload_that_is_not_kept_cannot_be_fetched(study, p1, vault_client, upload):
+    upload(vault_client, study, ("p1.txt", VERBATIM))
+    job = ImportJob.objects.get()
+    assert job.stored_name == ""
+    assert (
+        vault_client.get(reverse("transcript-upload-file", args=[study.slug, job.uuid])).status_code
+        == 404
+    )

@@ -167,12 +167,14 @@ def client_for(client):
 
 
 @pytest.fixture
-def vault_client(client, custodian, study):
-    """A client logged in as the study's custodian, past the second factor."""
+def vault_client(custodian, study):
+    """A client of its own, logged in as the study's custodian, past the second factor."""
+    from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     device = TOTPDevice.objects.create(user=custodian, name="Test authenticator", confirmed=True)
+    client = Client()
     client.force_login(custodian)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id

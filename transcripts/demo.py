@@ -7,12 +7,13 @@ import random
 import uuid
 from dataclasses import dataclass
 
+from django.utils import timezone
 from docx import Document
 
 from studies.demo import DEMO_PARTICIPANTS
 from studies.models import Membership, Participant, Role
-from transcripts import services
-from transcripts.models import Transcript
+from transcripts import review, services
+from transcripts.models import CandidateStatus, ImportJob, ListedIdentifier, Transcript
 
 QUESTIONS = [
     "Could you start by telling me how you came to practise as a therapist?",
@@ -75,10 +76,34 @@ class Spoken:
     end: float
 
 
-def interview(seed: int, *, words: int = 1200) -> list[Spoken]:
-    """A fictional interview of about `words` words, the same for the same seed."""
+MENTIONS = [
+    "My supervisor then, {colleague}, said something I still hold on to.",
+    "I trained at {place}, and a lot of my habits come from there.",
+    "When I worked at {organisation} the waiting lists shaped everything.",
+]
+COLLEAGUES = ["Dr Marguerite Oyelaran", "Tobias Fenwick", "Dr Ines Albrecht"]
+PLACES = ["Harrowgate Lane Clinic", "the Kestrel Institute"]
+ORGANISATIONS = ["Northvale Community Trust", "Brightwater Counselling"]
+
+
+def interview(seed: int, *, words: int = 1200, name: str = "") -> list[Spoken]:
+    """A fictional interview of about `words` words, the same for the same seed. Given a name, the
+    interviewer greets the participant by it and the participant mentions a colleague, a place or
+    an organisation, as real interviews do — the identifiers anonymisation has to find."""
     rng = random.Random(seed)  # noqa: S311 — fictional text, not secrets
     turns, clock, count, question = [], 2.0, 0, 0
+    if name:
+        first = name.split()[0]
+        mention = rng.choice(MENTIONS).format(
+            colleague=rng.choice(COLLEAGUES),
+            place=rng.choice(PLACES),
+            organisation=rng.choice(ORGANISATIONS),
+        )
+        turns.append(
+            Spoken(True, f"Thank you for making the time, {first}. Shall we begin?", 0.5, 3.0)
+        )
+        turns.append(Spoken(False, f"Yes, of course. {mention}", 3.5, 8.0))
+        clock = 9.0
     while count < words:
         if question < len(QUESTIONS) and (not turns or rng.random() < 0.35):
             asked = QUESTIONS[question]
@@ -186,7 +211,7 @@ LAYOUTS = ("typed.docx", "teams.vtt", "zoom.vtt", "otter.txt", "teams.docx")
 def demo_file(n: int, pseudonym: str, name: str, *, words: int = 1200) -> tuple[str, bytes]:
     """The n-th demo interview as a file, in the n-th of the usual layouts: typed transcripts
     label speakers by pseudonym; the tools' exports show the people's display names."""
-    turns = interview(n, words=words)
+    turns = interview(n, words=words, name=name)
     layout = LAYOUTS[(n - 1) % len(LAYOUTS)]
     names = {"interviewer": DEMO_INTERVIEWER, "participant": name}
     if layout == "typed.docx":
@@ -204,15 +229,26 @@ def demo_file(n: int, pseudonym: str, name: str, *, words: int = 1200) -> tuple[
     return f"{pseudonym} {layout}", content
 
 
+DEMO_DENY = (
+    [(name, "person", "[colleague]") for name in COLLEAGUES]
+    + [(name, "place", "[training institute]") for name in PLACES]
+    + [(name, "organisation", "[service provider]") for name in ORGANISATIONS]
+)
+DEMO_ALLOW = ["CBT", "NHS", "Teams", "Zoom"]
+DEMO_LEFT_IN_REVIEW = {"P13", "P14"}
+
+
 def demo_transcripts(study) -> None:
     """An interview for each demo participant, as a file of one of the usual layouts, imported
-    through the pipeline (a participant who already has a transcript is left as it is)."""
+    through the pipeline (a participant who already has a transcript is left as it is); then
+    anonymised, signed off and locked, except two left in review for the workspace."""
     member = (
         Membership.objects.filter(study=study, role=Role.CUSTODIAN)
         .select_related("user", "study")
         .first()
     )
     names = {pseudonym: name for pseudonym, *_rest, name in DEMO_PARTICIPANTS}
+    _demo_lists(study, member.user)
     done = set(
         Transcript.objects.filter(study=study).values_list("participant__pseudonym", flat=True)
     )
@@ -232,3 +268,38 @@ def demo_transcripts(study) -> None:
             queue_jobs=False,
         )
         services.job_process(job.pk)
+        transcript = Transcript.objects.get(pk=ImportJob.objects.get(pk=job.pk).transcript_id)
+        if pseudonym not in DEMO_LEFT_IN_REVIEW:
+            _demo_review(member, transcript)
+
+
+def _demo_lists(study, user) -> None:
+    existing = {(item.kind, item.text) for item in ListedIdentifier.objects.filter(study=study)}
+    for text, category, replacement in DEMO_DENY:
+        if ("deny", text) not in existing:
+            ListedIdentifier.objects.create(
+                study=study,
+                kind="deny",
+                text=text,
+                digest=review.digest(text),
+                category=category,
+                replacement=replacement,
+                added_by=user,
+            )
+    for text in DEMO_ALLOW:
+        if ("allow", text) not in existing:
+            ListedIdentifier.objects.create(
+                study=study, kind="allow", text=text, digest=review.digest(text), added_by=user
+            )
+
+
+def _demo_review(member, transcript) -> None:
+    """Every candidate replaced as suggested, the anonymised version made, signed off and locked."""
+    version = review.current_version(transcript)
+    version.candidates.filter(status=CandidateStatus.PENDING).update(
+        status=CandidateStatus.ACCEPTED, decided_by=member.user, decided_at=timezone.now()
+    )
+    if version.candidates.filter(status=CandidateStatus.ACCEPTED, applied_at__isnull=True).exists():
+        review.transcript_apply(member=member, transcript=transcript)
+    review.transcript_sign_off(member=member, transcript=transcript, full_read=True)
+    review.transcript_lock(member=member, transcript=transcript)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from studies.audit import Action, audit
 from studies.models import Membership, Participant, SourceProject, Study
+from transcripts import review
 from transcripts.importers.base import ImportRefused, Parsed, Turn
 from transcripts.importers.files import MAX_UPLOAD_BYTES
 from transcripts.importers.reading import read_transcript
@@ -374,6 +375,7 @@ def _store(job: ImportJob, parsed: Parsed, mapping: dict[str, str]) -> Transcrip
         )
         offset += len(text) + 2
     _insert_turns(rows)
+    review.transcript_detect(transcript=transcript)
     job.status, job.progress, job.transcript, job.parsed = JobStatus.IMPORTED, 100, transcript, ""
     job.updated_at = timezone.now()
     job.save(update_fields=["format", "status", "progress", "transcript", "parsed", "updated_at"])

@@ -48,6 +48,12 @@ class AuditAction(models.TextChoices):
     WITHDRAWAL = "participant.withdrawal", "Withdrew a participant"
     UPLOAD = "transcript.upload", "Uploaded transcript files"
     TRANSCRIPT_IMPORT = "transcript.import", "Imported a transcript"
+    IDENTIFIER_LIST = "anonymisation.list", "Changed the deny- or allow-list"
+    ANONYMISATION_DECISION = "anonymisation.decision", "Decided on an identifier"
+    ANONYMISATION_APPLY = "anonymisation.apply", "Made the anonymised version"
+    SIGN_OFF = "transcript.sign_off", "Signed off a transcript's anonymisation"
+    SECOND_CHECK = "transcript.check", "Checked a transcript's anonymisation"
+    LOCK = "transcript.lock", "Locked a transcript"
 
 
 class AuditEvent(models.Model):

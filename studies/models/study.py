@@ -48,6 +48,11 @@ class Study(models.Model):
         "the start of a paragraph of a typed transcript; empty for the usual labels "
         "(Interviewer:, P3:, I:, R:, names).",
     )
+    keep_original_text = models.BooleanField(
+        default=True,
+        help_text="Keep each transcript's text as it was before anonymisation, encrypted and for "
+        "custodians only; otherwise it is deleted when the anonymised version is made.",
+    )
     keep_uploaded_files = models.BooleanField(
         default=False,
         help_text="Keep each uploaded transcript file, for custodians only, after it is imported; "

@@ -5,97 +5,22 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from studies.crypto import EncryptedField
 from studies.models import Participant, SourceProject, Study
-from transcripts.importers.base import FORMATS
+from transcripts.models.formats import FormatLabel
 
 
-class FormatLabel:
-    @property
-    def format_label(self) -> str:
-        """What a person calls the file's format."""
-        return FORMATS.get(self.format, self.format)
+class TranscriptState(models.TextChoices):
+    """in review (imported; identifiers are being reviewed) → signed off (a full read of the
+    anonymised text confirmed) → locked (codable; its text never changes again)."""
 
-
-class JobStatus(models.TextChoices):
-    """queued → parsing → mapping (awaiting speaker mapping) → imported; or failed, or duplicate."""
-
-    QUEUED = "queued", "Queued"
-    PARSING = "parsing", "Reading"
-    MAPPING = "mapping", "Awaiting speaker mapping"
-    IMPORTED = "imported", "Imported"
-    FAILED = "failed", "Failed"
-    DUPLICATE = "duplicate", "Duplicate"
-
-
-PENDING = (JobStatus.QUEUED, JobStatus.PARSING)
-FINISHED = (JobStatus.IMPORTED, JobStatus.FAILED, JobStatus.DUPLICATE)
-
-
-class ImportJob(FormatLabel, models.Model):
-    """One uploaded file on its way to becoming a transcript. What the file says before its
-    speakers are mapped (display names included) is kept encrypted, and only until it is stored."""
-
-    Status = JobStatus
-
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="import_jobs")
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    filename = EncryptedField(help_text="As uploaded: a file name can carry a real name.")
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-    stored_name = models.CharField(
-        max_length=100, blank=True, help_text="Under MEDIA_ROOT; server-made."
-    )
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
-    format = models.CharField(max_length=20, blank=True)
-    participant = models.ForeignKey(
-        Participant, on_delete=models.CASCADE, null=True, blank=True, related_name="import_jobs"
-    )
-    source_project = models.ForeignKey(
-        SourceProject, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    speaker_map = EncryptedField(
-        blank=True, help_text="Given with the upload: label → interviewer, drop or a pseudonym."
-    )
-    parsed = EncryptedField(
-        blank=True, help_text="The file's turns and warnings, until the transcript is stored."
-    )
-    transcript = models.ForeignKey(
-        "transcripts.Transcript", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            # The upload page: a study's jobs, newest first.
-            models.Index(fields=["study", "-created_at"], name="transcripts_job_study_time"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=JobStatus.values), name="transcripts_job_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(progress__lte=100), name="transcripts_job_progress_at_most_100"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Import {self.uuid.hex[:8]} ({self.get_status_display().lower()})"
-
-    @property
-    def is_pending(self) -> bool:
-        return self.status in PENDING
+    REVIEW = "review", "In anonymisation review"
+    SIGNED_OFF = "signed_off", "Signed off"
+    LOCKED = "locked", "Locked"
 
 
 class Transcript(FormatLabel, models.Model):
+    State = TranscriptState
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="transcripts")
     participant = models.ForeignKey(
@@ -113,6 +38,33 @@ class Transcript(FormatLabel, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     imported_at = models.DateTimeField(default=timezone.now)
+    interview = models.ForeignKey(
+        "studies.Interview",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="transcripts",
+    )
+    state = models.CharField(
+        max_length=12, choices=TranscriptState.choices, default=TranscriptState.REVIEW
+    )
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The optional second person who checked the anonymised text.",
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    locked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["participant__created_at", "imported_at"]
@@ -120,10 +72,23 @@ class Transcript(FormatLabel, models.Model):
             models.UniqueConstraint(
                 fields=["study", "sha256"], name="transcripts_transcript_file_once_per_study"
             ),
+            models.CheckConstraint(
+                condition=Q(state__in=TranscriptState.values),
+                name="transcripts_transcript_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=TranscriptState.LOCKED)
+                | Q(locked_at__isnull=False, signed_off_at__isnull=False),
+                name="transcripts_transcript_locked_after_sign_off",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_codable(self) -> bool:
+        return self.state == TranscriptState.LOCKED
 
 
 class TranscriptVersion(models.Model):

@@ -1,0 +1,1 @@
+"""Anonymisation of transcripts: pure detection of identifiers and the spans they cover."""

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from studies.audit import Action, audit
-from studies.models import Membership, Participant, SourceProject, Study
+from studies.models import Interview, Membership, Participant, SourceProject, Study
 from transcripts import review
 from transcripts.importers.base import ImportRefused, Parsed, Turn
 from transcripts.importers.files import MAX_UPLOAD_BYTES
@@ -341,6 +341,7 @@ def _store(job: ImportJob, parsed: Parsed, mapping: dict[str, str]) -> Transcrip
                 format=parsed.format,
                 sha256=job.sha256,
                 imported_by=job.uploaded_by,
+                interview=_interview_of(interviewee),
             )
     except IntegrityError:  # transcripts_transcript_file_once_per_study
         job.status, job.progress, job.parsed, job.updated_at = (
@@ -393,6 +394,16 @@ def _store(job: ImportJob, parsed: Parsed, mapping: dict[str, str]) -> Transcrip
     if not job.study.keep_uploaded_files:
         transaction.on_commit(lambda: _discard_file(job))
     return transcript
+
+
+def _interview_of(participant: Participant) -> Interview | None:
+    """The participant's earliest interview that no transcript claims yet: its audio is what the
+    transcript is verified against."""
+    return (
+        Interview.objects.filter(participant=participant, transcripts__isnull=True)
+        .order_by("held_on", "id")
+        .first()
+    )
 
 
 TURN_COLUMNS = (

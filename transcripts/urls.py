@@ -25,6 +25,9 @@ urlpatterns = [
     ),
     path("<uuid:transcript>/anonymise/check/", review.check, name="transcript-review-check"),
     path("<uuid:transcript>/anonymise/lock/", review.lock, name="transcript-review-lock"),
+    path(
+        "<uuid:transcript>/anonymise/verified/", review.verify_audio, name="transcript-verify-audio"
+    ),
     # The custodians' copy of the text before anonymisation, and the log: 404 for everyone else.
     path("<uuid:transcript>/original/", review.original, name="transcript-original"),
 ]

@@ -328,3 +328,31 @@ def test_deny_and_allow_lists(client_for, study, lead, coder_a):
         cursor.execute("SELECT text FROM transcripts_listedidentifier")
         assert "Brigid" not in cursor.fetchone()[0]
     assert client_for(coder_a).post(page, {"kind": "allow", "text": "CBT"}).status_code == 403
+
+
+def test_verified_against_audio_feeds_the_audio_lifecycle(
+    client_for, study, lead, coder_a, p1, deny, django_capture_on_commit_callbacks
+):
+    from studies.models import Interview
+
+    interview = Interview.objects.create(
+        participant=p1, held_on="2025-02-01", audio_copies="laptop"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(lead).post(
+            reverse("transcript-import", args=[study.slug]),
+            {"files": [SimpleUploadedFile("p1.txt", TEXT.encode())]},
+        )
+    transcript = Transcript.objects.get()
+    assert transcript.interview == interview
+    assert (
+        client_for(coder_a).post(url("transcript-verify-audio", study, transcript)).status_code
+        == 403
+    )
+    assert (
+        client_for(lead).post(url("transcript-verify-audio", study, transcript)).status_code == 302
+    )
+    interview.refresh_from_db()
+    assert interview.verified_by == lead and interview.stage == Interview.Stage.VERIFIED
+    again = client_for(lead).post(url("transcript-verify-audio", study, transcript))
+    assert again.status_code == 422

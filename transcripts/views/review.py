@@ -14,6 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from studies.access import study_access
 from studies.audit import Action, audit
 from studies.models import Role
+from studies.services import audio
 from studies.second_factor import second_factor_required
 from transcripts import review
 from transcripts.forms_review import (
@@ -232,6 +233,22 @@ def check(request: HttpRequest, study: str, transcript: str) -> HttpResponse:
     def action() -> str:
         review.transcript_check(member=member, transcript=transcript, request=request)
         return "Checked by a second person."
+
+    return _act(request, study, transcript, action)
+
+
+@vary_on_headers("HX-Request")
+@require_POST
+def verify_audio(request: HttpRequest, study: str, transcript: str) -> HttpResponse:
+    """Record that the transcript was checked against its interview's audio."""
+    study, member = study_access(request, study, Role.LEAD)
+    transcript = _transcript(study, transcript)
+
+    def action() -> str:
+        if transcript.interview is None:
+            raise ValidationError("This transcript is not linked to an interview with audio.")
+        audio.interview_verify(actor=member, interview=transcript.interview, request=request)
+        return "Recorded: verified against the audio."
 
     return _act(request, study, transcript, action)
 

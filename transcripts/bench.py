@@ -163,3 +163,118 @@ def _check_all_imported(study: Study) -> None:
 
 def backend() -> str:
     return connection.vendor
+
+
+FIRST_NAMES = [
+    "Ada",
+    "Basil",
+    "Cora",
+    "Dermot",
+    "Elspeth",
+    "Fergus",
+    "Greta",
+    "Hamish",
+    "Iona",
+    "Jasper",
+    "Keziah",
+    "Lorcan",
+    "Marisol",
+    "Nye",
+    "Orla",
+    "Percival",
+    "Quilla",
+    "Rufus",
+    "Saoirse",
+    "Tamsin",
+    "Ulric",
+    "Verity",
+    "Wendell",
+    "Xanthe",
+    "Yusuf",
+    "Zinnia",
+    "Alaric",
+    "Bronwen",
+    "Cosmo",
+    "Delphine",
+    "Emrys",
+    "Fenella",
+    "Gideon",
+    "Hester",
+    "Ignatius",
+    "Juno",
+    "Kit",
+    "Leopold",
+    "Mirabel",
+    "Nico",
+    "Ottilie",
+    "Piers",
+    "Rosalind",
+    "Sebastian",
+    "Tobias",
+    "Una",
+    "Valentine",
+    "Wilfred",
+    "Ysolde",
+    "Zeb",
+]
+SURNAMES = [
+    "Abernethy",
+    "Blackwood",
+    "Carrow",
+    "Dunmore",
+    "Ellery",
+    "Fairweather",
+    "Gallimore",
+    "Hartigan",
+    "Inchbald",
+    "Jolliffe",
+    "Kettleby",
+    "Lovibond",
+    "Mountjoy",
+    "Northcott",
+    "Oldroyd",
+    "Pennefather",
+    "Quarrie",
+    "Rowntree",
+    "Stenhouse",
+    "Treloar",
+    "Underhill",
+    "Vosper",
+    "Winterbottom",
+    "Yeardley",
+    "Zouche",
+    "Ashdown",
+    "Braithwaite",
+    "Cheetham",
+    "Dalrymple",
+    "Everard",
+    "Fothergill",
+    "Grimshaw",
+    "Heseltine",
+    "Ibbotson",
+    "Jellicoe",
+    "Kilbride",
+    "Lumsden",
+    "Merriweather",
+    "Nettleship",
+    "Ormerod",
+]
+
+
+def detection_workload(interviews: int = INTERVIEWS, words: int = WORDS):
+    """The import workload's interviews as text (each greeting its participant by name), the 14
+    participants' names as vault entries, and a 2,000-entry deny-list of other people."""
+    from transcripts.anonymise.detect import Entry
+
+    names = [f"{FIRST_NAMES[n % 50]} {SURNAMES[(n * 7) % 40]}" for n in range(1, interviews + 1)]
+    texts = [
+        "\n\n".join(t.text for t in interview(n, words=words, name=names[n - 1]))
+        for n in range(1, interviews + 1)
+    ]
+    entries = [Entry(name, "person", "[participant]", "vault") for name in names]
+    entries += [
+        Entry(f"{first} {last}", "person", "[colleague]", "deny-list")
+        for first in FIRST_NAMES
+        for last in SURNAMES
+    ]
+    return texts, entries, ["CBT", "NHS", "Teams", "Zoom"]

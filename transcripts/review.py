@@ -47,9 +47,15 @@ def clean_replacement(replacement: str) -> str:
 def study_detector(study: Study) -> Detector:
     """What the study looks for: its participants' real names (from the vault), its deny-list and
     the replacements it has already chosen; never what its allow-list holds."""
+    identities = list(Identity.objects.filter(participant__study=study))
+    audit(
+        Action.VAULT_READ,
+        study=study,
+        details={"page": "identifier detection", "participants": len(identities)},
+    )
     entries = [
         Entry(identity.real_name, "person", "[participant]", "vault")
-        for identity in Identity.objects.filter(participant__study=study)
+        for identity in identities
         if identity.real_name
     ]
     listed = list(ListedIdentifier.objects.filter(study=study))

@@ -2,7 +2,7 @@
 package, loaded once from the installed package), the most common English words, and proper
 nouns that identify nobody (days, months, nationalities, holidays)."""
 
-from functools import cache
+from functools import cache, lru_cache
 
 from english_words import get_english_words_set
 
@@ -102,15 +102,29 @@ def _web2() -> tuple[frozenset[str], frozenset[str]]:
     return lowercase, frozenset(w for w in words if not w.islower())
 
 
+def load() -> None:
+    """Load the dictionary now (about a tenth of a second, once per process)."""
+    _web2()
+
+
 def dictionary_word(word: str) -> bool:
     """Is `word`, lowercased, spelt as it is an ordinary lowercase dictionary entry?"""
     return word.lower() in _web2()[0]
 
 
+# Plurals only of nouns built with these endings: no surname ends in them, while a plain "s"
+# would turn surnames into words (Hastings, Barnes, Banks).
+_PLURAL_ENDINGS = ("ions", "ences", "ances", "ments", "nesses", "ities", "ships", "isms", "ists")
+
+
 def _bases(lower: str) -> list[str]:
-    """Dictionary forms of a past tense or -ing form ("Asked", "Thinking"). Plurals are left
-    alone on purpose: stripping an "s" turns surnames into words (Hastings, Collins, Barnes)."""
+    """Dictionary forms of an inflected word: -ed, -ing ("Asked", "Thinking") and the plurals of
+    derived nouns ("Limitations", "Sciences")."""
     bases = []
+    if lower.endswith(_PLURAL_ENDINGS):
+        bases += [lower[:-1], lower[:-3] + "y"] if lower.endswith("ities") else [lower[:-1]]
+        if lower.endswith("nesses"):
+            bases.append(lower[:-2])
     for suffix in ("ed", "ing"):
         if lower.endswith(suffix) and len(lower) > len(suffix) + 2:
             stem = lower[: -len(suffix)]
@@ -122,11 +136,12 @@ def _bases(lower: str) -> list[str]:
     return bases
 
 
-@cache
+@lru_cache(maxsize=65_536)  # a study's vocabulary of capitalised words, not every word ever
 def ordinary(word: str) -> bool:
-    """Is `word` an ordinary English word rather than a name? Its lowercase form, or the stem of
-    an -ed or -ing form, is a lowercase dictionary entry, and the dictionary does not also list it
-    as a proper noun ("Mary", "Bath"), unless it is one of the most common words."""
+    """Is `word` an ordinary English word rather than a name? Its lowercase form (or the stem of
+    an -ed or -ing form, or the singular of a derived noun's plural) is a lowercase dictionary
+    entry, and the dictionary does not also list it as a proper noun ("Mary", "Bath"), unless it
+    is one of the most common words."""
     lowercase, proper = _web2()
     lower = word.lower()
     if lower in lowercase:
@@ -136,6 +151,10 @@ def ordinary(word: str) -> bool:
     if word in proper or word.capitalize() in proper:
         return False
     return any(base in lowercase for base in _bases(lower))
+
+
+# Prefixes before a hyphen that are not words on their own ("Co-Created", "Re-Referral").
+PREFIXES = frozenset(_list("co re pre non anti self post sub inter multi semi ex mid"))
 
 
 def non_identifying(word: str) -> bool:

@@ -17,7 +17,8 @@ from transcripts.anonymise.detect import CAPITALISED_REASON, NER_REASON, Candida
 TRANSCRIPTS = 14
 WORDS = 2_100
 
-# (name, replacement); Rose ("rose") and Will ("will") are words too: no lowercase variants.
+# The participants' real names, one per interview. Rose ("rose") and Will ("will") are words
+# too: they get no lowercase variants, and "Will" is only a name in mid-sentence.
 VAULT = [
     "Imogen Hartley",
     "Siobhán O'Neill",
@@ -196,10 +197,11 @@ _URLS = [
     "http://www.northgate.example.org/about-us/staff",
 ]
 _MONTHS = "January February March April May June July August September October November December"
-_NUMBER_WORDS = (
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty"
-).split()
+_NUMBER_WORDS = [
+    *("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven"),
+    *("twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen"),
+    *("nineteen", "twenty"),
+]
 _TENS = {20: "twenty", 30: "thirty", 40: "forty", 50: "fifty", 60: "sixty"}
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 _DECADES = ["forties", "late thirties", "early fifties", "mid-forties", "sixties", "thirties"]
@@ -437,7 +439,7 @@ class _Writer:
 
 
 def transcript(n: int, *, words: int = WORDS) -> Transcript:
-    """Interview `n` (1–14): participant `P{n}`, whose vault name is VAULT[n - 1]."""
+    """Interview `n` (1 to 14): participant `P{n}`, whose vault name is VAULT[n - 1]."""
     rng = random.Random(n)  # noqa: S311 — fictional text, not secrets
     w = _Writer(n, rng)
     templates = TEMPLATES[:]

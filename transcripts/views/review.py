@@ -14,8 +14,8 @@ from django.views.decorators.vary import vary_on_headers
 from studies.access import study_access
 from studies.audit import Action, audit
 from studies.models import Role
-from studies.services import audio
 from studies.second_factor import second_factor_required
+from studies.services import audio
 from transcripts import review
 from transcripts.forms_review import (
     AddCandidateForm,

@@ -42,3 +42,14 @@ class ListedIdentifierForm(forms.Form):
                 "replacement", "A deny-list entry needs its replacement, e.g. [hospital]."
             )
         return cleaned
+
+
+class CorrectionForm(forms.Form):
+    turn_position = forms.IntegerField(min_value=1, label="Turn number")
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), label="Corrected text of the turn"
+    )
+    reason = forms.CharField(
+        max_length=500,
+        help_text="Kept with the new version, e.g. a mishearing checked against the audio.",
+    )

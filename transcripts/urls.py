@@ -28,6 +28,7 @@ urlpatterns = [
     path(
         "<uuid:transcript>/anonymise/verified/", review.verify_audio, name="transcript-verify-audio"
     ),
+    path("<uuid:transcript>/correct/", review.correct, name="transcript-correct"),
     # The custodians' copy of the text before anonymisation, and the log: 404 for everyone else.
     path("<uuid:transcript>/original/", review.original, name="transcript-original"),
 ]

@@ -34,6 +34,7 @@ class StudyDetailsForm(StudySettingsForm):
             "audio_retention_days",
             "speaker_pattern",
             "keep_uploaded_files",
+            "keep_original_text",
         ]
         help_texts = {
             **StudySettingsForm.Meta.help_texts,

@@ -54,6 +54,7 @@ class AuditAction(models.TextChoices):
     SIGN_OFF = "transcript.sign_off", "Signed off a transcript's anonymisation"
     SECOND_CHECK = "transcript.check", "Checked a transcript's anonymisation"
     LOCK = "transcript.lock", "Locked a transcript"
+    TRANSCRIPT_CORRECT = "transcript.correct", "Corrected a locked transcript"
 
 
 class AuditEvent(models.Model):

@@ -356,3 +356,107 @@ def test_verified_against_audio_feeds_the_audio_lifecycle(
     assert interview.verified_by == lead and interview.stage == Interview.Stage.VERIFIED
     again = client_for(lead).post(url("transcript-verify-audio", study, transcript))
     assert again.status_code == 422
+
+
+class TestCorrection:
+    @pytest.fixture
+    def locked(self, study, lead, imported):
+        from studies.models import Membership
+
+        transcript = imported()
+        member = Membership.objects.get(study=study, user=lead)
+        decide_all(transcript, member)
+        review.transcript_apply(member=member, transcript=transcript)
+        review.transcript_sign_off(member=member, transcript=transcript, full_read=True)
+        review.transcript_lock(member=member, transcript=transcript)
+        return transcript
+
+    def test_a_correction_makes_a_new_version_and_carries_everything_over(
+        self, client_for, study, lead, locked
+    ):
+        from transcripts import versions
+
+        old = review.current_version(locked)
+        old_text = old.text
+        turns = list(old.turns.order_by("position"))
+        # A stand-in for what a later app anchors: ranges before, inside and after the edited turn.
+        ranges = {
+            "before": (turns[0].start, turns[0].end),
+            "inside": (turns[2].start + 2, turns[2].end - 2),
+            "after": (turns[3].start, turns[3].end),
+        }
+        carried = {}
+
+        def carrier(old_version, new_version, offsets):
+            for name, (start, end) in ranges.items():
+                carried[name] = (offsets.map_range(start, end), new_version)
+            return sum(mapped.touched for mapped, _ in carried.values())
+
+        versions.register_carrier(carrier)
+        try:
+            response = client_for(lead).post(
+                url("transcript-correct", study, locked),
+                {
+                    "turn_position": 3,
+                    "text": "Could people get hold of you, then?",
+                    "reason": "checked against the audio",
+                },
+            )
+        finally:
+            versions._carriers.remove(carrier)
+        assert response.status_code == 302
+        new = review.current_version(locked)
+        assert new.number == old.number + 1
+        new_turns = list(new.turns.order_by("position"))
+        assert (
+            new.text[new_turns[2].start : new_turns[2].end] == "Could people get hold of you, then?"
+        )
+        assert (
+            new.text[new_turns[3].start : new_turns[3].end]
+            == old_text[turns[3].start : turns[3].end]
+        )
+        old.refresh_from_db()
+        assert old.text == old_text  # the locked text never changes
+        before, _ = carried["before"]
+        inside, _ = carried["inside"]
+        after, _ = carried["after"]
+        assert (
+            not before.touched
+            and new.text[before.start : before.end] == old_text[slice(*ranges["before"])]
+        )
+        assert inside.touched
+        assert (
+            not after.touched
+            and new.text[after.start : after.end] == old_text[slice(*ranges["after"])]
+        )
+        event = AuditEvent.objects.get(action=AuditEvent.Action.TRANSCRIPT_CORRECT)
+        assert event.details["flagged"] == 1
+
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [
+            ({"turn_position": 99, "text": "x", "reason": "r"}, "no turn 99"),
+            ({"turn_position": 1, "text": "a\n\nb", "reason": "r"}, "blank line"),
+            ({"turn_position": 1, "text": "New words.", "reason": ""}, "This field is required."),
+        ],
+    )
+    def test_bad_corrections_change_nothing(self, client_for, study, lead, locked, data, message):
+        before = locked.versions.count()
+        response = client_for(lead).post(url("transcript-correct", study, locked), data)
+        assert response.status_code == 422
+        assert message in response.text
+        assert locked.versions.count() == before
+
+    def test_only_a_locked_transcript_is_corrected_and_not_by_a_coder(
+        self, client_for, study, lead, coder_a, imported, locked
+    ):
+        in_review = imported(TEXT + "\nInterviewer: One more thing.", "another.txt")
+        data = {"turn_position": 1, "text": "Different words.", "reason": "typo"}
+        assert (
+            client_for(lead).post(url("transcript-correct", study, in_review), data).status_code
+            == 422
+        )
+        assert (
+            client_for(coder_a).post(url("transcript-correct", study, locked), data).status_code
+            == 403
+        )

@@ -16,9 +16,10 @@ from studies.audit import Action, audit
 from studies.models import Role
 from studies.second_factor import second_factor_required
 from studies.services import audio
-from transcripts import review
+from transcripts import review, versions
 from transcripts.forms_review import (
     AddCandidateForm,
+    CorrectionForm,
     DecisionForm,
     ListedIdentifierForm,
     SignOffForm,
@@ -100,6 +101,7 @@ def _render(request, study, transcript, *, status=200, form_errors=None) -> Http
         ),
         "add_form": AddCandidateForm(),
         "sign_off_form": SignOffForm(),
+        "correction_form": CorrectionForm(),
         "errors": form_errors or [],
         "State": TranscriptState,
     }
@@ -249,6 +251,31 @@ def verify_audio(request: HttpRequest, study: str, transcript: str) -> HttpRespo
             raise ValidationError("This transcript is not linked to an interview with audio.")
         audio.interview_verify(actor=member, interview=transcript.interview, request=request)
         return "Recorded: verified against the audio."
+
+    return _act(request, study, transcript, action)
+
+
+@vary_on_headers("HX-Request")
+@require_POST
+def correct(request: HttpRequest, study: str, transcript: str) -> HttpResponse:
+    """A correction of a locked transcript's turn: a new version, everything carried over."""
+    study, member = study_access(request, study, Role.LEAD)
+    transcript = _transcript(study, transcript)
+    form = CorrectionForm(request.POST)
+    if not form.is_valid():
+        return _render(
+            request,
+            study,
+            transcript,
+            status=422,
+            form_errors=[m for e in form.errors.values() for m in e],
+        )
+
+    def action() -> str:
+        version = versions.transcript_correct(
+            member=member, transcript=transcript, request=request, **form.cleaned_data
+        )
+        return f"Corrected: version {version.number}."
 
     return _act(request, study, transcript, action)
 

@@ -4,6 +4,7 @@ workflow runs in one transaction and leaves an audit event that names no identif
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -18,6 +19,7 @@ from transcripts.models import (
     EntityReplacement,
     ListedIdentifier,
     OriginalText,
+    SearchJob,
     Transcript,
     TranscriptState,
     TranscriptVersion,
@@ -80,14 +82,16 @@ def current_version(transcript: Transcript) -> TranscriptVersion:
 def transcript_detect(*, transcript: Transcript, detector: Detector | None = None) -> int:
     """Find the candidates in the transcript's current version. Decisions already taken stay;
     new finds that overlap none of them are added, with the study's earlier replacement for the
-    same entity suggested."""
+    same entity suggested. Returns how many candidates were not there before."""
     if transcript.state != TranscriptState.REVIEW:
         raise ValidationError("Only a transcript in review is searched for identifiers.")
     version = current_version(transcript)
     detector = detector or study_detector(transcript.study)
-    Candidate.objects.filter(
+    undecided = Candidate.objects.filter(
         version=version, status=CandidateStatus.PENDING, added_by_reviewer=False
-    ).delete()
+    )
+    before = set(undecided.values_list("start", "end"))
+    undecided.delete()
     taken = list(Candidate.objects.filter(version=version).values_list("start", "end"))
     chosen = dict(
         EntityReplacement.objects.filter(study=transcript.study).values_list(
@@ -112,12 +116,16 @@ def transcript_detect(*, transcript: Transcript, detector: Detector | None = Non
             )
         )
     Candidate.objects.bulk_create(found)
-    return len(found)
+    return len({(candidate.start, candidate.end) for candidate in found} - before)
+
+
+def _require_lead(member: Membership) -> None:
+    if not member.has_role(Role.LEAD):
+        raise ValidationError("Anonymisation is reviewed by a lead or custodian.")
 
 
 def _require(member: Membership, transcript: Transcript) -> None:
-    if not member.has_role(Role.LEAD):
-        raise ValidationError("Anonymisation is reviewed by a lead or custodian.")
+    _require_lead(member)
     if transcript.study_id != member.study_id:
         raise ValidationError("This transcript belongs to another study.")
 
@@ -378,3 +386,40 @@ def transcript_lock(
     transcript.save(update_fields=["state", "locked_by", "locked_at"])
     audit(Action.LOCK, request=request, study=transcript.study, target=transcript)
     return transcript
+
+
+def search_all_queue(*, member: Membership, request: HttpRequest | None = None) -> SearchJob:
+    """Queue a search of every transcript under review (after the deny- or allow-list changed)."""
+    _require_lead(member)
+    job = SearchJob.objects.create(study=member.study, requested_by=member.user)
+    transaction.on_commit(lambda: _queue_search(job.pk))
+    return job
+
+
+def _queue_search(job_pk: int) -> None:
+    from transcripts.tasks import search_transcripts
+
+    search_transcripts.delay(job_pk)
+
+
+def search_all(job_pk: int) -> None:
+    """The task's work: claim the job, then search each transcript under review in its own
+    transaction, counting progress. Running it twice repeats nothing that matters: a search
+    keeps every decision and replaces only the undecided finds."""
+    claimed = SearchJob.objects.filter(
+        pk=job_pk, status__in=[SearchJob.Status.QUEUED, SearchJob.Status.RUNNING], attempts__lt=3
+    ).update(status=SearchJob.Status.RUNNING, attempts=F("attempts") + 1, updated_at=timezone.now())
+    if not claimed:
+        return
+    job = SearchJob.objects.select_related("study").get(pk=job_pk)
+    transcripts = list(Transcript.objects.filter(study=job.study, state=TranscriptState.REVIEW))
+    SearchJob.objects.filter(pk=job_pk).update(total=len(transcripts), done=0, found=0)
+    detector = study_detector(job.study)
+    for transcript in transcripts:
+        found = transcript_detect(transcript=transcript, detector=detector)
+        SearchJob.objects.filter(pk=job_pk).update(
+            done=F("done") + 1, found=F("found") + found, updated_at=timezone.now()
+        )
+    SearchJob.objects.filter(pk=job_pk).update(
+        status=SearchJob.Status.DONE, updated_at=timezone.now()
+    )

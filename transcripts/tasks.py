@@ -4,7 +4,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
-from transcripts import services
+from transcripts import review, services
 
 
 @shared_task(
@@ -24,3 +24,14 @@ def process_upload(job_id: int) -> None:
 @shared_task(ignore_result=True)
 def requeue_stale_imports() -> int:
     return services.jobs_requeue_stale()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def search_transcripts(job_id: int) -> None:
+    review.search_all(job_id)

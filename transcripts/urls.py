@@ -10,6 +10,8 @@ urlpatterns = [
     path("import/<uuid:job>/", imports.import_job, name="transcript-import-job"),
     path("import/<uuid:job>/file", imports.upload_file, name="transcript-upload-file"),
     path("identifiers/", review.identifiers, name="transcript-identifiers"),
+    path("identifiers/search/", review.search_all, name="transcript-search-all"),
+    path("identifiers/search/progress/", review.search_progress, name="transcript-search-progress"),
     path(
         "identifiers/<uuid:entry>/remove/",
         review.identifier_remove,

@@ -5,6 +5,7 @@ from transcripts.models.anonymisation import (
     EntityReplacement,
     ListedIdentifier,
     OriginalText,
+    SearchJob,
 )
 from transcripts.models.imports import FINISHED, PENDING, ImportJob, JobStatus
 from transcripts.models.transcripts import (
@@ -26,6 +27,7 @@ __all__ = [
     "JobStatus",
     "ListedIdentifier",
     "OriginalText",
+    "SearchJob",
     "Speaker",
     "Transcript",
     "TranscriptState",

@@ -151,3 +151,53 @@ class OriginalText(models.Model):
 
     def __str__(self) -> str:
         return f"Original text of {self.transcript}"
+
+
+class SearchJob(models.Model):
+    """A search of every transcript under review for identifiers, run by a worker after the
+    study's lists changed; the page follows its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Searching"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="search_jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    found = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done__lte=F("total")), name="transcripts_searchjob_done_within_total"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Search {self.uuid.hex[:8]} ({self.get_status_display().lower()})"
+
+    @property
+    def progress(self) -> int:
+        return (
+            100
+            if self.status == self.Status.DONE
+            else round(100 * self.done / self.total)
+            if self.total
+            else 0
+        )
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

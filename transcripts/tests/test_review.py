@@ -460,3 +460,39 @@ class TestCorrection:
             client_for(coder_a).post(url("transcript-correct", study, locked), data).status_code
             == 403
         )
+
+
+def test_search_every_transcript_again_in_the_background(
+    client_for, study, lead, imported, django_capture_on_commit_callbacks
+):
+    from transcripts.models import SearchJob
+
+    first = imported()
+    second = imported(TEXT.replace("How did it start?", "Go on."), "second.txt")
+    ListedIdentifier.objects.filter(kind="allow").delete()  # the institute is now to be hidden
+    ListedIdentifier.objects.create(
+        study=study,
+        kind="deny",
+        text="Corvina Institute",
+        digest=review.digest("Corvina Institute"),
+        category="place",
+        replacement="[training institute]",
+        added_by=lead,
+    )
+    client = client_for(lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("transcript-search-all", args=[study.slug])).status_code == 302
+    job = SearchJob.objects.get()
+    assert (job.status, job.total, job.done, job.found) == ("done", 2, 2, 2)
+    assert by_text(first, "Corvina Institute").replacement == "[training institute]"
+    assert by_text(second, "Corvina Institute").status == CandidateStatus.PENDING
+    progress = client.get(
+        reverse("transcript-search-progress", args=[study.slug]), headers={"HX-Request": "true"}
+    )
+    assert progress.status_code == 286 and "2 of 2 transcripts" in progress.text
+    assert (
+        client_for(type(lead).objects.get(username="coder_a"))
+        .post(reverse("transcript-search-all", args=[study.slug]))
+        .status_code
+        == 403
+    )

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseStopPolling
 
 from studies.access import study_access
 from studies.audit import Action, audit
@@ -28,6 +29,7 @@ from transcripts.models import (
     Candidate,
     CandidateStatus,
     ListedIdentifier,
+    SearchJob,
     Transcript,
     TranscriptState,
 )
@@ -332,9 +334,35 @@ def identifiers(request: HttpRequest, study: str) -> HttpResponse:
     return render(
         request,
         "transcripts/identifiers.html",
-        {"study": study, "form": form, "entries": entries},
+        {
+            "study": study,
+            "form": form,
+            "entries": entries,
+            "search": SearchJob.objects.filter(study=study).first(),
+        },
         status=422 if form.is_bound else 200,
     )
+
+
+@require_POST
+def search_all(request: HttpRequest, study: str) -> HttpResponse:
+    """Search every transcript under review again, in the background."""
+    study, member = study_access(request, study, Role.LEAD)
+    review.search_all_queue(member=member, request=request)
+    messages.success(request, "Searching every transcript in review again.")
+    return redirect("transcript-identifiers", study=study.slug)
+
+
+def search_progress(request: HttpRequest, study: str) -> HttpResponse:
+    """The latest search's progress, polled by the lists' page until it is done."""
+    study, member = study_access(request, study, Role.LEAD)
+    search = SearchJob.objects.filter(study=study).first()
+    response = render(
+        request, "transcripts/identifiers.html#search", {"study": study, "search": search}
+    )
+    if search is None or not search.is_pending:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
 
 
 @require_POST

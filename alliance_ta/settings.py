@@ -213,6 +213,10 @@ if not VAULT_KEYS and not DEBUG:
     )
 OTP_TOTP_ISSUER = "alliance-ta"
 
+# An optional named-entity recogniser for anonymisation: the dotted path of a callable taking a
+# text and returning (start, end, label) triples. Off by default; nothing is downloaded at run time.
+ANONYMISATION_NER = env_str("ANONYMISATION_NER")
+
 # Internationalisation
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "Europe/London")

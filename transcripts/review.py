@@ -2,12 +2,14 @@
 for an entity everywhere in the study), the anonymised version, sign-off and lock. Each
 workflow runs in one transaction and leaves an audit event that names no identifier."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.module_loading import import_string
 
 from studies.audit import Action, audit
 from studies.models import Identity, Membership, Role, Study
@@ -71,7 +73,8 @@ def study_detector(study: Study) -> Detector:
         for choice in EntityReplacement.objects.filter(study=study)
     ]
     allow = [item.text for item in listed if item.kind == ListedIdentifier.Kind.ALLOW]
-    return Detector(entries, allow=allow)
+    ner = import_string(settings.ANONYMISATION_NER) if settings.ANONYMISATION_NER else None
+    return Detector(entries, allow=allow, ner=ner)
 
 
 def current_version(transcript: Transcript) -> TranscriptVersion:

@@ -42,7 +42,9 @@ function decideFocused(key) {
     f.closest(".entity").querySelector(`a[href="#candidate-${id}"]`),
   );
   const button = form && form.querySelector(`[data-key="${key}"]`);
-  if (button) button.click();
+  if (!button) return;
+  form.querySelector("[name=candidate]").value = id; // this occurrence (and, if ticked, its entity everywhere)
+  button.click();
 }
 
 document.addEventListener("selectionchange", () => {

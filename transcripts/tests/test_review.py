@@ -496,3 +496,15 @@ def test_search_every_transcript_again_in_the_background(
         .status_code
         == 403
     )
+
+
+def recogniser(text):
+    """A stand-in named-entity recogniser for the setting's test."""
+    at = text.find("How did it start")
+    return [(at, at + 3, "ORG")] if at >= 0 else []
+
+
+def test_an_optional_recogniser_is_used_when_configured(settings, study, imported):
+    settings.ANONYMISATION_NER = "transcripts.tests.test_review.recogniser"
+    transcript = imported()
+    assert by_text(transcript, "How").reason == "named-entity recogniser"

@@ -431,6 +431,10 @@ class TestCorrection:
         )
         event = AuditEvent.objects.get(action=AuditEvent.Action.TRANSCRIPT_CORRECT)
         assert event.details["flagged"] == 1
+        # The list counts the current version's turns, not every version's.
+        row = client_for(lead).get(reverse("transcript-list", args=[study.slug])).text
+        row = row[row.index(f'id="transcript-{locked.uuid}"') :]
+        assert f"<td>{len(new_turns)}</td>" in row[: row.index("</tr>")]
 
     @pytest.mark.parametrize(
         ("data", "message"),

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -17,7 +18,7 @@ from studies.models import Role, SourceProject
 from studies.second_factor import second_factor_required
 from transcripts import services
 from transcripts.forms import SpeakerMappingForm, UploadForm
-from transcripts.models import PENDING, ImportJob, JobStatus, Transcript
+from transcripts.models import PENDING, ImportJob, JobStatus, Transcript, TranscriptVersion, Turn
 
 JOBS_SHOWN = 50
 PREVIEW_TURNS = 12
@@ -25,10 +26,24 @@ PREVIEW_TURNS = 12
 
 def transcript_list(request: HttpRequest, study: str) -> HttpResponse:
     study, member = study_access(request, study)
+    # The turns of each transcript's current version (earlier versions keep theirs).
+    latest_version = (
+        TranscriptVersion.objects.filter(transcript=OuterRef("pk"))
+        .order_by("-number")
+        .values("pk")[:1]
+    )
+    turns_of_version = (
+        Turn.objects.filter(version=OuterRef("latest_version"))
+        .order_by()
+        .values("version")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     transcripts = (
         Transcript.objects.filter(study=study)
         .select_related("participant", "source_project")
-        .annotate(turn_count=Count("versions__turns"))
+        .annotate(latest_version=Subquery(latest_version))
+        .annotate(turn_count=Coalesce(Subquery(turns_of_version), 0))
         .order_by("participant__created_at", "imported_at")
     )
     source_project = None

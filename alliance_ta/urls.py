@@ -16,4 +16,5 @@ urlpatterns = [
     # Every study-scoped URL lives under /s/<study>/ and passes the access gate.
     path("s/<slug:study>/", include(study_urlpatterns)),
     path("s/<slug:study>/transcripts/", include("transcripts.urls")),
+    path("s/<slug:study>/coding/", include("coding.urls")),
 ]

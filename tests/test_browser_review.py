@@ -25,11 +25,11 @@ def entity(page, text: str):
     return page.locator(".entity").filter(has=page.get_by_text(text, exact=True))
 
 
-def select_words(page, words: str) -> None:
+def select_words(page, words: str, within: str = ".transcript-text") -> None:
     """Select `words` in the transcript as a person would with the mouse."""
     page.evaluate(
-        """(words) => {
-            const walker = document.createTreeWalker(document.querySelector('.transcript-text'), NodeFilter.SHOW_TEXT);
+        """([words, within]) => {
+            const walker = document.createTreeWalker(document.querySelector(within), NodeFilter.SHOW_TEXT);
             while (walker.nextNode()) {
                 const at = walker.currentNode.textContent.indexOf(words);
                 if (at >= 0) {
@@ -44,7 +44,7 @@ def select_words(page, words: str) -> None:
             }
             throw new Error('not found: ' + words);
         }""",
-        words,
+        [words, within],
     )
 
 

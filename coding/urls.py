@@ -1,0 +1,10 @@
+from django.urls import path
+
+from coding import views
+
+# Mounted at /s/<slug:study>/coding/: every view here starts with studies.access.study_access.
+urlpatterns = [
+    path("<uuid:transcript>/", views.transcript_page, name="coding-transcript"),
+    path("<uuid:transcript>/apply/", views.apply, name="coding-apply"),
+    path("<uuid:transcript>/codings/<uuid:coding>/remove/", views.remove, name="coding-remove"),
+]

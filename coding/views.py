@@ -1,0 +1,137 @@
+"""Reading and coding a locked transcript: its turns, its codings (under the blind rule) as
+highlights and margin stripes, coding by selection, removing one's own codings."""
+
+from itertools import pairwise
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from coding import services
+from coding.models import Code, Coding
+from studies.access import study_access
+from studies.models import Role
+from transcripts.models import Transcript
+
+PAGE = "coding/transcript.html"
+
+
+def _segments(
+    text: str, start: int, end: int, codings: list[Coding]
+) -> list[tuple[str, int, list[Coding]]]:
+    """The turn's text [start, end) cut wherever a coding starts or ends: (text, offset, the
+    codings covering it)."""
+    inside = [c for c in codings if c.start < end and c.end > start]
+    cuts = sorted(
+        {start, end, *(max(c.start, start) for c in inside), *(min(c.end, end) for c in inside)}
+    )
+    return [
+        (text[a:b], a, [c for c in inside if c.start <= a and c.end >= b])
+        for a, b in pairwise(cuts)
+        if a < b
+    ]
+
+
+def _context(member, transcript) -> dict:
+    version = transcript.versions.order_by("-number").first()
+    codings = list(
+        Coding.objects.visible_to(member)
+        .filter(version=version)
+        .select_related("code", "coder")
+        .order_by("start", "end")
+    )
+    for coding in codings:
+        coding.excerpt = version.text[coding.start : coding.end]
+    turns = [
+        {
+            "turn": turn,
+            "speaker": turn.participant.pseudonym if turn.participant else "Interviewer",
+            "segments": _segments(version.text, turn.start, turn.end, codings),
+            "stripes": [c for c in codings if c.start < turn.end and c.end > turn.start],
+        }
+        for turn in version.turns.select_related("participant").order_by("position")
+    ]
+    codes = list(Code.objects.visible_to(member).filter(retired_at__isnull=True))
+    return {
+        "transcript": transcript,
+        "version": version,
+        "turns": turns,
+        "codings": codings,
+        "codes": codes,
+    }
+
+
+def _transcript(study, uuid) -> Transcript:
+    return get_object_or_404(
+        Transcript.objects.select_related("participant", "source_project"), study=study, uuid=uuid
+    )
+
+
+def transcript_page(request: HttpRequest, study: str, transcript: str) -> HttpResponse:
+    study, member = study_access(request, study)
+    transcript = _transcript(study, transcript)
+    if not transcript.is_codable:
+        return render(
+            request, "coding/not_codable.html", {"study": study, "transcript": transcript}
+        )
+    return render(request, PAGE, {"study": study, "member": member, **_context(member, transcript)})
+
+
+def _answer(request, study, member, transcript, *, errors=(), status=200) -> HttpResponse:
+    if request.htmx:
+        return render(
+            request,
+            f"{PAGE}#reading",
+            {"study": study, "member": member, "errors": errors, **_context(member, transcript)},
+            status=status,
+        )
+    for error in errors:
+        messages.error(request, error)
+    return redirect("coding-transcript", study=study.slug, transcript=transcript.uuid)
+
+
+@vary_on_headers("HX-Request")
+@require_POST
+def apply(request: HttpRequest, study: str, transcript: str) -> HttpResponse:
+    study, member = study_access(request, study, Role.CODER)
+    transcript = _transcript(study, transcript)
+    try:
+        start, end = int(request.POST.get("start", "")), int(request.POST.get("end", ""))
+    except ValueError:
+        return _answer(
+            request, study, member, transcript, errors=["Select some text first."], status=422
+        )
+    chosen = Code.objects.visible_to(member).filter(uuid__in=request.POST.getlist("code"))
+    try:
+        codings = services.coding_apply(
+            member=member,
+            transcript=transcript,
+            start=start,
+            end=end,
+            codes=list(chosen),
+            new_label=request.POST.get("new_code", ""),
+            request=request,
+        )
+    except ValidationError as error:
+        return _answer(request, study, member, transcript, errors=error.messages, status=422)
+    messages.success(request, "Coded: " + ", ".join(coding.code.label for coding in codings) + ".")
+    return _answer(request, study, member, transcript)
+
+
+@vary_on_headers("HX-Request")
+@require_POST
+def remove(request: HttpRequest, study: str, transcript: str, coding: str) -> HttpResponse:
+    study, member = study_access(request, study, Role.CODER)
+    transcript = _transcript(study, transcript)
+    coding = get_object_or_404(
+        Coding.objects.visible_to(member), uuid=coding, version__transcript=transcript
+    )
+    try:
+        services.coding_remove(member=member, coding=coding)
+    except ValidationError as error:
+        return _answer(request, study, member, transcript, errors=error.messages, status=422)
+    messages.success(request, f"Removed the coding “{coding.code.label}”.")
+    return _answer(request, study, member, transcript)

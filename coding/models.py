@@ -185,7 +185,6 @@ class Coding(models.Model):
     coder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
-    memo = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = CodingQuerySet.as_manager()
@@ -210,3 +209,134 @@ class Coding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} [{self.start}, {self.end})"
+
+
+class MemoQuerySet(models.QuerySet):
+    def visible_to(self, member: Membership) -> "MemoQuerySet":
+        """Memos on what the member may see: a memo on another coder's coding or code hidden by
+        an open round is hidden with it."""
+        return self.filter(study_id=member.study_id).filter(
+            Q(coding__isnull=True) | Q(coding__in=Coding.objects.visible_to(member)),
+            Q(code__isnull=True) | Q(code__in=Code.objects.visible_to(member)),
+        )
+
+
+class Memo(models.Model):
+    """A memo on one coding, one code or one transcript."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="memos")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    coding = models.ForeignKey(
+        Coding, on_delete=models.CASCADE, null=True, blank=True, related_name="memos"
+    )
+    code = models.ForeignKey(
+        Code, on_delete=models.CASCADE, null=True, blank=True, related_name="memos"
+    )
+    transcript = models.ForeignKey(
+        Transcript, on_delete=models.CASCADE, null=True, blank=True, related_name="memos"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = MemoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(coding__isnull=False, code__isnull=True, transcript__isnull=True)
+                | Q(coding__isnull=True, code__isnull=False, transcript__isnull=True)
+                | Q(coding__isnull=True, code__isnull=True, transcript__isnull=False),
+                name="coding_memo_on_exactly_one_thing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Memo by {self.author}"
+
+
+class JournalQuerySet(models.QuerySet):
+    def visible_to(self, member: Membership) -> "JournalQuerySet":
+        """The member's own entries, and the entries others shared with the team."""
+        return self.filter(study_id=member.study_id).filter(
+            Q(author_id=member.user_id) | Q(shared=True)
+        )
+
+
+class JournalEntry(models.Model):
+    """A researcher's reflexive journal entry: private, or shared with the team; it may point to
+    a passage of a transcript and to codes (and later to decisions and themes)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="journal_entries")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    shared = models.BooleanField(
+        default=False, help_text="Shared with the team; otherwise only you see it."
+    )
+    transcript = models.ForeignKey(
+        Transcript, on_delete=models.SET_NULL, null=True, blank=True, related_name="journal_entries"
+    )
+    start = models.PositiveIntegerField(null=True, blank=True)
+    end = models.PositiveIntegerField(null=True, blank=True)
+    codes = models.ManyToManyField(Code, blank=True, related_name="journal_entries")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = JournalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "journal entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__isnull=True, end__isnull=True)
+                | Q(
+                    start__isnull=False,
+                    end__isnull=False,
+                    start__lt=F("end"),
+                    transcript__isnull=False,
+                ),
+                name="coding_journal_passage_is_a_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FamiliarisationNote(models.Model):
+    """A researcher's notes from reading: on one transcript, or (transcript empty) on the dataset."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="familiarisation_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    transcript = models.ForeignKey(
+        Transcript,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="familiarisation_notes",
+    )
+    text = models.TextField(blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "author", "transcript"],
+                condition=Q(transcript__isnull=False),
+                name="coding_note_one_per_transcript",
+            ),
+            models.UniqueConstraint(
+                fields=["study", "author"],
+                condition=Q(transcript__isnull=True),
+                name="coding_note_one_per_dataset",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Notes by {self.author}"

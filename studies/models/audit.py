@@ -55,6 +55,10 @@ class AuditAction(models.TextChoices):
     SECOND_CHECK = "transcript.check", "Checked a transcript's anonymisation"
     LOCK = "transcript.lock", "Locked a transcript"
     TRANSCRIPT_CORRECT = "transcript.correct", "Corrected a locked transcript"
+    ROUND_OPEN = "coding.round_open", "Opened a blind coding round"
+    ROUND_DONE = "coding.round_done", "Finished their part of a coding round"
+    UNBLIND = "coding.unblind", "Unblinded a coding round"
+    CODE_CHANGE = "coding.code_change", "Renamed, redefined, merged, split or retired a code"
 
 
 class AuditEvent(models.Model):

@@ -1,10 +1,13 @@
-from django.urls import path
+from django.urls import include, path
 
-from coding import views
+from coding import urls_codebook, urls_notes, urls_rounds, views
 
 # Mounted at /s/<slug:study>/coding/: every view here starts with studies.access.study_access.
 urlpatterns = [
     path("<uuid:transcript>/", views.transcript_page, name="coding-transcript"),
     path("<uuid:transcript>/apply/", views.apply, name="coding-apply"),
     path("<uuid:transcript>/codings/<uuid:coding>/remove/", views.remove, name="coding-remove"),
+    path("", include(urls_codebook)),
+    path("", include(urls_rounds)),
+    path("", include(urls_notes)),
 ]

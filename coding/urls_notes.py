@@ -1,0 +1,3 @@
+"""Coding: notes."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Coding: rounds."""
+
+urlpatterns = []

@@ -168,14 +168,15 @@ class CodeEvent(models.Model):
 class CodingQuerySet(models.QuerySet):
     def visible_to(self, member: Membership) -> "CodingQuerySet":
         """The one way to read codings: the member's study's, under the blind rule. During an open
-        round a coder of it sees only their own codings on its transcripts, and a viewer sees none
-        there; everyone else sees them all."""
+        round a coder of it sees only their own codings on its transcripts, and nowhere a coding
+        of a code hidden from them; a viewer sees none there; everyone else sees them all."""
         codings = self.filter(version__transcript__study_id=member.study_id)
-        transcripts, _others, see_none = _blinding(member)
+        transcripts, others, see_none = _blinding(member)
         hidden = Q(version__transcript__in=transcripts)
         if not see_none:
             hidden &= ~Q(coder_id=member.user_id)
-        return codings.exclude(hidden)
+        # A hidden code stays hidden wherever it is used, on a round's transcripts or not.
+        return codings.exclude(hidden).exclude(code__created_by__in=others)
 
 
 class Coding(models.Model):

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from coding import services
-from coding.models import Code, Coding
+from coding.models import Code, Coding, FamiliarisationNote, Memo
 from studies.access import study_access
 from studies.models import Role
 from transcripts.models import Transcript
@@ -43,8 +43,18 @@ def _context(member, transcript) -> dict:
         .select_related("code", "coder")
         .order_by("start", "end")
     )
+    # Every coding's memos in one query, under the same blind rule as the codings.
+    memos: dict[int, list[Memo]] = {}
+    for memo in (
+        Memo.objects.visible_to(member)
+        .filter(coding__version=version)
+        .select_related("author")
+        .order_by("created_at", "id")
+    ):
+        memos.setdefault(memo.coding_id, []).append(memo)
     for coding in codings:
         coding.excerpt = version.text[coding.start : coding.end]
+        coding.memo_list = memos.get(coding.pk, [])
     turns = [
         {
             "turn": turn,
@@ -61,6 +71,7 @@ def _context(member, transcript) -> dict:
         "turns": turns,
         "codings": codings,
         "codes": codes,
+        "can_memo": member.has_role(Role.CODER),
     }
 
 
@@ -77,7 +88,15 @@ def transcript_page(request: HttpRequest, study: str, transcript: str) -> HttpRe
         return render(
             request, "coding/not_codable.html", {"study": study, "transcript": transcript}
         )
-    return render(request, PAGE, {"study": study, "member": member, **_context(member, transcript)})
+    # The reader's own familiarisation note: private, so read by its author only.
+    note = FamiliarisationNote.objects.filter(
+        study=study, author=request.user, transcript=transcript
+    ).first()
+    return render(
+        request,
+        PAGE,
+        {"study": study, "member": member, "note": note, **_context(member, transcript)},
+    )
 
 
 def _answer(request, study, member, transcript, *, errors=(), status=200) -> HttpResponse:

@@ -10,13 +10,21 @@ pytestmark = pytest.mark.django_db
 def test_the_demo_has_two_coders_a_closed_round_and_an_open_one(settings, tasks_in_process):
     settings.DEBUG = True
     study, _logins = demo_build()
-    members = {m.user.username: m for m in Membership.objects.filter(study=study).select_related("user")}
+    members = {
+        m.user.username: m for m in Membership.objects.filter(study=study).select_related("user")
+    }
     open_round = CodingRound.objects.get(study=study, closed_at__isnull=True)
     assert CodingRound.objects.filter(study=study, closed_at__isnull=False).count() == 1
-    blind = Coding.objects.visible_to(members["coder_a"]).filter(version__transcript__in=open_round.transcripts.all())
+    blind = Coding.objects.visible_to(members["coder_a"]).filter(
+        version__transcript__in=open_round.transcripts.all()
+    )
     assert blind.exists() and set(blind.values_list("coder__username", flat=True)) == {"coder_a"}
     everything = Coding.objects.visible_to(members["lead"])
     assert set(everything.values_list("coder__username", flat=True)) == {"coder_a", "coder_b"}
-    assert not JournalEntry.objects.visible_to(members["coder_b"]).filter(author__username="coder_a").exists()
+    assert (
+        not JournalEntry.objects.visible_to(members["coder_b"])
+        .filter(author__username="coder_a")
+        .exists()
+    )
     demo_build()  # again: nothing new
     assert Coding.objects.count() == everything.count()

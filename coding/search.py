@@ -66,10 +66,15 @@ class Results:
         return not (self.passages.object_list or self.memos or self.entries)
 
 
+def full_text_search() -> bool:
+    """Whether the database has full-text search (PostgreSQL); otherwise a plain filter."""
+    return connection.vendor == "postgresql"
+
+
 def _matching(rows: QuerySet, query: str, *order: str) -> QuerySet:
     """The rows whose annotation `haystack` matches the query, best first, each with a
     `headline` (PostgreSQL: the matched words marked; SQLite: empty)."""
-    if connection.vendor == "postgresql":
+    if full_text_search():
         from django.contrib.postgres.search import (
             SearchHeadline,
             SearchQuery,

@@ -23,7 +23,7 @@ def _speaker(turn: Turn) -> str:
     return turn.participant.pseudonym if turn.participant_id else "Interviewer"
 
 
-def turn_html(turn: Turn, text: str, codings: list[Coding]) -> SafeString:
+def turn_html(turn: Turn, text: str, codings: list[Coding], *, oob: bool = False) -> SafeString:
     """One turn: margin stripes for its codings, its speaker, its text cut where codings begin
     and end (each coded piece a <mark> naming its codings)."""
     inside = [c for c in codings if c.start < turn.end and c.end > turn.start]
@@ -53,8 +53,9 @@ def turn_html(turn: Turn, text: str, codings: list[Coding]) -> SafeString:
         else:
             pieces.append(f'<span data-offset="{a}">{words}</span>')
     when = f" · <time>{turn.started_at:.0f} s</time>" if turn.started_at is not None else ""
+    swap = ' hx-swap-oob="true"' if oob else ""
     return mark_safe(  # noqa: S308 — every piece of text above is escaped
-        f'<div class="turn coding-turn" id="turn-{turn.position}">'
+        f'<div class="turn coding-turn" id="turn-{turn.position}"{swap}>'
         f'<div class="stripes" aria-hidden="true">{stripes}</div>'
         f'<div class="turn-body"><span class="speaker">{turn.position} · {escape(_speaker(turn))}{when}</span>'
         f"<p>{''.join(pieces)}</p></div></div>"
@@ -72,3 +73,27 @@ def render_turns(turns: list[Turn], text: str, codings: list[Coding]) -> list[Re
         active = [c for c in active if c.end > turn.start]
         rendered.append(RenderedTurn(turn, turn_html(turn, text, active)))
     return rendered
+
+
+def coding_item_html(
+    coding: Coding, *, csrf_token: str, user_id: int, memos_html: str = "", memo_url: str = ""
+) -> SafeString:
+    """One coding in the side list: its code, coder and words, its owner's remove button, and
+    its memos (rendered by the caller) or a link to add one."""
+    remove = ""
+    if coding.coder_id == user_id:
+        remove = (
+            f'<form method="post" action="{coding.remove_url}" hx-post="{coding.remove_url}" hx-swap="none">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
+            '<button type="submit" class="link">Remove</button></form>'
+        )
+    excerpt = coding.excerpt if len(coding.excerpt) <= 100 else coding.excerpt[:99] + "…"
+    memo = memos_html or (
+        f'<a class="memo-link" href="{memo_url}">Add a memo</a>' if memo_url else ""
+    )
+    return mark_safe(  # noqa: S308 — every piece of text is escaped
+        f'<li id="coding-{coding.uuid}" data-coding="{coding.uuid}">'
+        f'<span class="chip {coding.code.colour_class}"></span> <strong>{escape(coding.code.label)}</strong> '
+        f'<span class="muted">by {escape(coding.coder.get_username())} · “{escape(excerpt)}”</span>'
+        f"{remove}{memo}</li>"
+    )

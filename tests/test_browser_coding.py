@@ -22,6 +22,10 @@ def test_code_a_selection_reload_and_remove(page, study, coder_a):
     page.get_by_role("link", name="Interview with P1").click()
     page.wait_for_load_state()
 
+    page.get_by_label("New code").fill("nothing selected")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#messages")).to_contain_text("Select some text first.")
+
     select_words(page, "café small talk", within=".reading-text")
     expect(page.locator("[data-selection-text]")).to_have_text("“café small talk”")
     page.get_by_label("New code").fill("small talk matters")

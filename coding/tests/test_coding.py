@@ -155,9 +155,13 @@ class TestApply:
             {"start": start, "end": end, "new_code": "small talk"},
             headers=HTMX,
         )
-        assert response.status_code == 200 and response.text.lstrip().startswith(
-            '<div id="reading"'
+        # Only what changed comes back, swapped in place: the coded turn, the new line, the count.
+        assert response.status_code == 200 and '<div id="reading"' not in response.text
+        assert (
+            'id="turn-2" hx-swap-oob="true"' in response.text and 'id="turn-4"' not in response.text
         )
+        assert '<mark class="coded' in response.text
+        assert 'hx-swap-oob="beforeend:#coding-list"' in response.text
         coding = Coding.objects.get()
         assert (
             coding.code.label,

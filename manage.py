@@ -5,13 +5,16 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "alliance_ta.settings")
+    from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
     try:
+        # Load the settings before Django does: it would set a configuration mistake aside and
+        # fail later with an unrelated error. The operator gets the reason, in one line.
+        settings.INSTALLED_APPS  # noqa: B018
         execute_from_command_line(sys.argv)
     except ImproperlyConfigured as error:
-        # A configuration mistake is the operator's to fix: one line, no traceback.
         sys.exit(f"alliance-ta cannot start: {error}")
 
 

@@ -52,6 +52,26 @@ def test_without_a_secret_key_nothing_starts_and_the_reason_is_one_line(tmp_path
     ]
 
 
+@pytest.mark.parametrize(
+    "command", [["check"], ["makemigrations", "--check", "--dry-run"], ["migrate"]]
+)
+def test_in_a_bare_environment_every_command_gives_the_reason_in_one_line(tmp_path, command):
+    """No variables at all, as a fresh shell or a cron job has: Django would set the settings'
+    error aside and fail later with an unrelated one."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *command],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "alliance-ta cannot start: SECRET_KEY is not set: set it to a long random string, or set DEBUG=1 for development"
+    ]
+
+
 def test_debug_supplies_a_development_key(tmp_path):
     assert manage("check", tmp_path=tmp_path, DEBUG="1").returncode == 0
 

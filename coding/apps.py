@@ -7,10 +7,13 @@ class CodingConfig(AppConfig):
 
     def ready(self):
         from coding.bench import report_section, run_coding
+        from coding.corrections import carry_codings
         from coding.demo import demo_coding
         from studies import bench, demo
+        from transcripts import versions
 
         demo.register_step(demo_coding)
+        versions.register_carrier(carry_codings)
         bench.register(
             "coding",
             run_coding,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -20,6 +20,10 @@ from studies.audit import Action, audit
 from studies.models import Membership, Role
 
 LABEL_MAX = 120
+
+
+class Stale(ValidationError):
+    """The code changed since the form was made from it: the change is refused, not merged."""
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,20 @@ def member_is_blinded(member: Membership) -> bool:
     return transcripts.exists()
 
 
-def _editable(member: Membership, code: Code) -> Code:
+def _editable(member: Membership, code: Code, revision: int | None = None) -> Code:
     """The code, fresh from the database and locked for this transaction, if the member may
-    change it."""
+    change it — and, given the revision a form was made from, if nobody has changed it since."""
     fresh = Code.objects.visible_to(member).select_for_update().filter(pk=code.pk).first()
     if fresh is None:
         raise ValidationError("This code is not in the codebook you can see.")
+    if revision is not None and revision != fresh.revision:
+        last = fresh.events.select_related("by").last()
+        who = f" ({last.get_kind_display().lower()} by {last.by.get_username()})" if last else ""
+        raise Stale(
+            f"“{fresh.label}” was changed{who} after you opened this page, so your change was "
+            "not saved. The page now shows the code as it is: make your change again if it "
+            "still applies."
+        )
     if not code_may_edit(member, fresh):
         raise PermissionDenied("A coder changes only the codes they created; a lead changes any.")
     if fresh.retired_at is not None:
@@ -118,6 +130,12 @@ def _ancestors(member: Membership, code: Code) -> list[int]:
     return chain
 
 
+def _bump(code: Code) -> None:
+    """A new revision of the code: forms made from the one before are stale."""
+    Code.objects.filter(pk=code.pk).update(revision=F("revision") + 1)
+    code.revision += 1
+
+
 def _record(
     *,
     member: Membership,
@@ -131,6 +149,7 @@ def _record(
     event = CodeEvent.objects.create(
         code=code, kind=kind, by=member.user, reason=reason, details=details
     )
+    _bump(code)
     audit(
         Action.CODE_CHANGE,
         request=request,
@@ -149,9 +168,10 @@ def code_rename(
     code: Code,
     label: str,
     reason: str = "",
+    revision: int | None = None,
     request: HttpRequest | None = None,
 ) -> Code:
-    code = _editable(member, code)
+    code = _editable(member, code, revision)
     label = _clean_label(label)
     reason = _clean_reason(reason, required=False)
     if label == code.label:
@@ -182,11 +202,12 @@ def code_redefine(
     colour: str,
     parent: Code | None,
     reason: str = "",
+    revision: int | None = None,
     request: HttpRequest | None = None,
 ) -> Code:
     """Change what a code means and where it sits: its definition, semantic or latent, colour
     and parent. Only what differs is recorded."""
-    code = _editable(member, code)
+    code = _editable(member, code, revision)
     reason = _clean_reason(reason, required=False)
     description = description.strip()
     if kind not in CodeKind.values:
@@ -242,12 +263,13 @@ def codes_merge(
     code: Code,
     into: Code,
     reason: str,
+    revision: int | None = None,
     request: HttpRequest | None = None,
 ) -> Merged:
     """Merge a code into another: each of its codings moves to the target, except one that
     would repeat a coding the target already has (same passage, same coder), which is removed
     (its memos move to the one kept). The code is retired; its sub-codes move to the target."""
-    code = _editable(member, code)
+    code = _editable(member, code, revision)
     reason = _clean_reason(reason, required=True)
     if into.pk == code.pk:
         raise ValidationError("A code cannot be merged into itself.")
@@ -306,6 +328,7 @@ def codes_merge(
         reason=reason,
         details={"from": str(code.uuid), **counts},
     )
+    _bump(target)
     return Merged(code=code, into=target, moved=moved, duplicates_removed=len(duplicates))
 
 
@@ -318,11 +341,12 @@ def code_split(
     codings: Iterable[Coding],
     reason: str,
     description: str = "",
+    revision: int | None = None,
     request: HttpRequest | None = None,
 ) -> Split:
     """Split a code: a new code beside it (same creator, kind and parent) takes the chosen
     codings. The new code belongs to the original's creator, so it stays in their layer."""
-    code = _editable(member, code)
+    code = _editable(member, code, revision)
     reason = _clean_reason(reason, required=True)
     label = _clean_label(label)
     chosen_pks = {coding.pk for coding in codings}
@@ -373,11 +397,12 @@ def code_retire(
     member: Membership,
     code: Code,
     reason: str,
+    revision: int | None = None,
     request: HttpRequest | None = None,
 ) -> Code:
     """Retire a code: it leaves the live codebook, its codings and history stay, and its
     sub-codes move up to its parent."""
-    code = _editable(member, code)
+    code = _editable(member, code, revision)
     reason = _clean_reason(reason, required=True)
     kept = Coding.objects.visible_to(member).filter(code=code).count()
     children = Code.objects.filter(parent=code).update(parent_id=code.parent_id)

@@ -113,6 +113,9 @@ class Code(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     retired_at = models.DateTimeField(null=True, blank=True)
+    # Counts the changes: a form carries the revision it was made from, so a change made meanwhile
+    # by someone else is never silently overwritten (409).
+    revision = models.PositiveIntegerField(default=1)
 
     objects = CodeQuerySet.as_manager()
 
@@ -187,6 +190,9 @@ class Coding(models.Model):
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
+    # A correction of the transcript changed words inside the coding (or removed them all: it then
+    # stays on the version it was made on) — its coder should look at it again.
+    needs_check = models.BooleanField(default=False)
 
     objects = CodingQuerySet.as_manager()
 

@@ -3,13 +3,14 @@ thousand codings is tens of thousands of small pieces, which a template loop ren
 times slower (make bench). Every piece of text carries data-offset, its first code point's
 offset in the version's text, for the selection script."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from coding.models import Coding
+from coding.models import Code, Coding
 from transcripts.models import Turn
 
 
@@ -45,17 +46,17 @@ def turn_html(turn: Turn, text: str, codings: list[Coding], *, oob: bool = False
         words = escape(text[a:b])
         if covering:
             overlap = " overlap" if len(covering) > 1 else ""
-            ids = " ".join(str(c.uuid) for c in covering)
+            check = " check" if any(c.needs_check for c in covering) else ""
             pieces.append(
-                f'<mark class="coded{overlap} {covering[0].code.colour_class}" data-offset="{a}" '
-                f'data-codings="{ids}" tabindex="0">{words}</mark>'
+                f'<mark class="coded{overlap}{check} {covering[0].code.colour_class}" '
+                f'data-offset="{a}" tabindex="-1">{words}</mark>'
             )
         else:
             pieces.append(f'<span data-offset="{a}">{words}</span>')
     when = f" · <time>{turn.started_at:.0f} s</time>" if turn.started_at is not None else ""
     swap = ' hx-swap-oob="true"' if oob else ""
     return mark_safe(  # noqa: S308 — every piece of text above is escaped
-        f'<div class="turn coding-turn" id="turn-{turn.position}"{swap}>'
+        f'<div class="turn coding-turn" id="turn-{turn.position}" tabindex="-1"{swap}>'
         f'<div class="stripes" aria-hidden="true">{stripes}</div>'
         f'<div class="turn-body"><span class="speaker">{turn.position} · {escape(_speaker(turn))}{when}</span>'
         f"<p>{''.join(pieces)}</p></div></div>"
@@ -75,25 +76,15 @@ def render_turns(turns: list[Turn], text: str, codings: list[Coding]) -> list[Re
     return rendered
 
 
-def coding_item_html(
-    coding: Coding, *, csrf_token: str, user_id: int, memos_html: str = "", memo_url: str = ""
+def codes_here_html(
+    used: list[tuple[Code, int]], retrieve_url: Callable[[Code], str]
 ) -> SafeString:
-    """One coding in the side list: its code, coder and words, its owner's remove button, and
-    its memos (rendered by the caller) or a link to add one."""
-    remove = ""
-    if coding.coder_id == user_id:
-        remove = (
-            f'<form method="post" action="{coding.remove_url}" hx-post="{coding.remove_url}" hx-swap="none">'
-            f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
-            '<button type="submit" class="link">Remove</button></form>'
-        )
-    excerpt = coding.excerpt if len(coding.excerpt) <= 100 else coding.excerpt[:99] + "…"
-    memo = memos_html or (
-        f'<a class="memo-link" href="{memo_url}">Add a memo</a>' if memo_url else ""
+    """The codes used in a transcript, each with its count and a link to its extracts."""
+    if not used:
+        return mark_safe('<p class="empty">No codings yet.</p>')
+    items = "".join(
+        f'<li><span class="chip {code.colour_class}"></span> '
+        f'<a href="{retrieve_url(code)}">{escape(code.label)}</a> <span class="muted">{n}</span></li>'
+        for code, n in used
     )
-    return mark_safe(  # noqa: S308 — every piece of text is escaped
-        f'<li id="coding-{coding.uuid}" data-coding="{coding.uuid}">'
-        f'<span class="chip {coding.code.colour_class}"></span> <strong>{escape(coding.code.label)}</strong> '
-        f'<span class="muted">by {escape(coding.coder.get_username())} · “{escape(excerpt)}”</span>'
-        f"{remove}{memo}</li>"
-    )
+    return mark_safe(f'<ul class="codes-here" role="list">{items}</ul>')  # noqa: S308 — escaped

@@ -104,3 +104,18 @@ def coding_remove(*, member: Membership, coding: Coding) -> None:
     if coding.coder_id != member.user_id:
         raise ValidationError("Only the person who applied a coding removes it.")
     coding.delete()
+
+
+@transaction.atomic
+def coding_confirm(*, member: Membership, coding: Coding) -> None:
+    """The coder has checked a coding that a correction of its words marked, and it still fits."""
+    if coding.coder_id != member.user_id:
+        raise ValidationError("Only the person who applied a coding checks it.")
+    if not coding.needs_check:
+        raise ValidationError("This coding is not marked for a check.")
+    if coding.version_id != coding.version.transcript.versions.order_by("-number").first().pk:
+        raise ValidationError(
+            "A correction removed this coding's words: remove it, or code the new words."
+        )
+    coding.needs_check = False
+    coding.save(update_fields=["needs_check"])

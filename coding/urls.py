@@ -6,7 +6,9 @@ from coding import urls_codebook, urls_notes, urls_rounds, views
 urlpatterns = [
     path("<uuid:transcript>/", views.transcript_page, name="coding-transcript"),
     path("<uuid:transcript>/apply/", views.apply, name="coding-apply"),
+    path("<uuid:transcript>/codings/", views.details, name="coding-details"),
     path("<uuid:transcript>/codings/<uuid:coding>/remove/", views.remove, name="coding-remove"),
+    path("<uuid:transcript>/codings/<uuid:coding>/checked/", views.confirm, name="coding-confirm"),
     path("", include(urls_codebook)),
     path("", include(urls_rounds)),
     path("", include(urls_notes)),

@@ -358,10 +358,30 @@ def _done(request, study, member, code: Code, message: str, change: str) -> Http
     return trigger_client_event(response, CHANGED, {"code": str(code.uuid), "change": change})
 
 
-def _refused(request, study, member, code, name: str, form: Form, errors=()) -> HttpResponse:
+def _refused(request, study, member, code, name: str, form: Form, error=None) -> HttpResponse:
+    """The code's page again with the form as sent and why it was refused: 409 when the code
+    changed meanwhile (the page shows it as it is now), else 422."""
     return _render_code(
-        request, study, member, code, bound={name: form}, errors=list(errors), status=422
+        request,
+        study,
+        member,
+        _visible_code(member, code.uuid) if isinstance(error, codebook.Stale) else code,
+        bound={name: form},
+        errors=error.messages if error else [],
+        status=409 if isinstance(error, codebook.Stale) else 422,
     )
+
+
+def _revision(request: HttpRequest) -> int | None:
+    """The revision of the code the form was made from (None from a client that sends none)."""
+    sent = request.POST.get("revision", "").strip()
+    if not sent:
+        return None
+    if not sent.isdigit():
+        raise ValidationError(
+            "This form is damaged (its revision is not a number): reload the page."
+        )
+    return int(sent)
 
 
 @vary_on_headers("HX-Request")
@@ -373,9 +393,15 @@ def code_rename(request: HttpRequest, study: str, code: str) -> HttpResponse:
         return _refused(request, study, member, code, "rename", form)
     before = code.label
     try:
-        code = codebook.code_rename(member=member, code=code, request=request, **form.cleaned_data)
+        code = codebook.code_rename(
+            member=member,
+            code=code,
+            revision=_revision(request),
+            request=request,
+            **form.cleaned_data,
+        )
     except ValidationError as error:
-        return _refused(request, study, member, code, "rename", form, error.messages)
+        return _refused(request, study, member, code, "rename", form, error)
     return _done(request, study, member, code, f"Renamed “{before}” to “{code.label}”.", "renamed")
 
 
@@ -403,10 +429,11 @@ def code_redefine(request: HttpRequest, study: str, code: str) -> HttpResponse:
             # A parent hidden from the member is not offered, and stays.
             parent=code.parent if parent_hidden else data["parent"],
             reason=data["reason"],
+            revision=_revision(request),
             request=request,
         )
     except ValidationError as error:
-        return _refused(request, study, member, code, "redefine", form, error.messages)
+        return _refused(request, study, member, code, "redefine", form, error)
     return _done(
         request, study, member, code, f"Saved the definition of “{code.label}”.", "redefined"
     )
@@ -425,10 +452,11 @@ def code_merge(request: HttpRequest, study: str, code: str) -> HttpResponse:
             code=code,
             into=form.cleaned_data["into"],
             reason=form.cleaned_data["reason"],
+            revision=_revision(request),
             request=request,
         )
     except ValidationError as error:
-        return _refused(request, study, member, code, "merge", form, error.messages)
+        return _refused(request, study, member, code, "merge", form, error)
     removed = merged.duplicates_removed
     messages.success(
         request,
@@ -457,10 +485,11 @@ def code_split(request: HttpRequest, study: str, code: str) -> HttpResponse:
             description=form.cleaned_data["description"],
             codings=form.chosen(),
             reason=form.cleaned_data["reason"],
+            revision=_revision(request),
             request=request,
         )
     except ValidationError as error:
-        return _refused(request, study, member, code, "split", form, error.messages)
+        return _refused(request, study, member, code, "split", form, error)
     message = (
         f"Split “{split.new_code.label}” off “{code.label}”: {_n(split.moved, 'coding')} moved."
     )
@@ -476,10 +505,14 @@ def code_retire(request: HttpRequest, study: str, code: str) -> HttpResponse:
         return _refused(request, study, member, code, "retire", form)
     try:
         code = codebook.code_retire(
-            member=member, code=code, reason=form.cleaned_data["reason"], request=request
+            member=member,
+            code=code,
+            reason=form.cleaned_data["reason"],
+            revision=_revision(request),
+            request=request,
         )
     except ValidationError as error:
-        return _refused(request, study, member, code, "retire", form, error.messages)
+        return _refused(request, study, member, code, "retire", form, error)
     return _done(
         request, study, member, code, f"Retired “{code.label}”; its codings are kept.", "retired"
     )

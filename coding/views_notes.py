@@ -180,7 +180,7 @@ def _memos_context(member: Membership, on: str, target, **extra) -> dict:
 def _memos_back(study: Study, on: str, target) -> str:
     if on == "coding":
         url = reverse("coding-transcript", args=[study.slug, target.version.transcript.uuid])
-        return f"{url}#coding-{target.uuid}"
+        return f"{url}?at={target.start}#coding-{target.uuid}"
     return reverse("coding-memos", args=[study.slug, on, target.uuid])
 
 

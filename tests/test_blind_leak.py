@@ -215,6 +215,7 @@ def walk_as(client, study, blind) -> dict[str, dict[str, int]]:
         "coder": "coder_b",
         "author": "coder_b",
         "code": str(blind["canary_code"].uuid),
+        "at": str(blind["canary_coding"].start),  # a point under coder B's coding
     }
     statuses: dict[str, dict[str, int]] = {}
     for route, pattern in ROUTES:
@@ -309,6 +310,9 @@ def test_after_unblinding_the_canaries_appear_where_they_belong(
     assert SHARED_CODE_MEMO in shared.text
 
     page = client.get(reverse("coding-transcript", args=[study.slug, t1.uuid])).text
-    assert LABEL in page and str(coding.uuid) in page
+    assert LABEL in page
+    at = reverse("coding-transcript", args=[study.slug, t1.uuid]) + f"?at={coding.start}"
+    highlight = client.get(at).text
+    assert str(coding.uuid) in highlight and CODING_MEMO in highlight
     assert Coding.objects.visible_to(member(study, coder_a)).filter(pk=coding.pk).exists()
     assert Code.objects.visible_to(member(study, coder_a)).filter(pk=code.pk).exists()

@@ -57,10 +57,12 @@ def transcript_correct(
         raise ValidationError(f"This version has no turn {turn_position}.")
     if old.text[turn.start : turn.end] == text:
         raise ValidationError("The text is unchanged.")
-    edits = [Edit(turn.start, turn.end, text)]
-    offsets = OffsetMap.from_edits(old.text, edits)
+    corrected = apply_edits(old.text, [Edit(turn.start, turn.end, text)])
+    # The words that changed, found by a diff within the turn, not the whole turn: a coding of
+    # words the correction left alone is carried exactly and is not marked.
+    offsets = OffsetMap.from_texts(old.text, corrected)
     new = TranscriptVersion.objects.create(
-        transcript=transcript, number=old.number + 1, text=apply_edits(old.text, edits)
+        transcript=transcript, number=old.number + 1, text=corrected
     )
     mapped = offsets.map_ranges([(t.start, t.end) for t in turns])
     Turn.objects.bulk_create(

@@ -810,6 +810,70 @@ class TestServices:
         assert Code.objects.get(pk=listening.pk).parent is None
 
 
+class TestConcurrentChanges:
+    """Two people with the same code's page open: the second change, made from the page as it was
+    before the first, is refused with 409 and the code as it now is — never silently merged."""
+
+    def test_a_change_from_a_stale_page_is_refused_and_shows_the_code_as_it_is(
+        self, client_for, study, listening, coder_a, lead
+    ):
+        page = client_for(coder_a).get(code_url(study, listening))
+        assert f'name="revision" value="{listening.revision}"' in page.text
+        stale = listening.revision
+        renamed = client_for(lead).post(
+            code_url(study, listening, "rename"),
+            {"rename-label": "attending", "revision": stale},
+        )
+        assert renamed.status_code == 302
+        before = snapshot(listening)
+        response = client_for(coder_a).post(
+            code_url(study, listening, "redefine"),
+            {
+                "redefine-description": "Mine.",
+                "redefine-kind": "latent",
+                "redefine-colour": PALETTE[2],
+                "redefine-parent": "",
+                "revision": stale,
+            },
+            headers=HTMX,
+        )
+        assert response.status_code == 409
+        assert (
+            f"“attending” was changed (renamed by {lead.username}) after you opened"
+            in response.text
+        )
+        assert f'name="revision" value="{stale + 1}"' in response.text
+        assert snapshot(listening) == before
+
+    @pytest.mark.parametrize("action", ["rename", "merge", "split", "retire"])
+    def test_every_change_makes_a_new_revision(self, study, listening, coder_a, action):
+        me = member(study, coder_a)
+        before = Code.objects.get(pk=listening.pk).revision
+        other = code_by(study, coder_a, "attending")
+        if action == "rename":
+            codebook.code_rename(member=me, code=listening, label="heard")
+        elif action == "merge":
+            codebook.codes_merge(member=me, code=other, into=listening, reason="Same idea.")
+        elif action == "split":
+            codebook.code_split(
+                member=me, code=listening, label="hearing", codings=listening.codings.all()[:1],
+                reason="Two ideas.",
+            )  # fmt: skip
+        else:
+            codebook.code_retire(member=me, code=listening, reason="Unused.")
+        assert Code.objects.get(pk=listening.pk).revision == before + 1
+        with pytest.raises(codebook.Stale):
+            codebook.code_rename(member=me, code=listening, label="again", revision=before)
+
+    def test_a_damaged_revision_is_explained(self, client_for, study, listening, coder_a):
+        before = snapshot(listening)
+        response = client_for(coder_a).post(
+            code_url(study, listening, "rename"), {"rename-label": "heard", "revision": "two"}
+        )
+        assert response.status_code == 422 and "its revision is not a number" in response.text
+        assert snapshot(listening) == before
+
+
 @pytest.mark.parametrize("size", [1, 10])
 def test_a_code_pages_query_count_does_not_grow_with_its_codings(
     client_for, study, lead, coder_a, coder_b, size, django_assert_num_queries

@@ -1,0 +1,1 @@
+"""Reconciling two coders' codings of one transcript after a blind round."""

@@ -6,6 +6,7 @@ class CodingConfig(AppConfig):
     verbose_name = "Coding"
 
     def ready(self):
+        from coding import bench_load, bench_retrieve
         from coding.bench import report_section, run_coding
         from coding.corrections import carry_codings
         from coding.demo import demo_coding
@@ -20,3 +21,17 @@ class CodingConfig(AppConfig):
             "a 15,000-word transcript with 1,000 codings: render, and 500 applies",
         )
         bench.register_report(report_section)
+        bench.register(
+            "retrieve",
+            bench_retrieve.run_retrieve,
+            "one code's 2,622 extracts across 50 transcripts with 10,000 codings: first page, "
+            "every page, all in one call",
+        )
+        bench.register_report(bench_retrieve.report_section)
+        bench.register(
+            "load",
+            bench_load.run_load,
+            "20 coders applying codes at once for 30 s against gunicorn and PostgreSQL "
+            "(the full stack only)",
+        )
+        bench.register_report(bench_load.report_section)

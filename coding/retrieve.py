@@ -1,17 +1,18 @@
 """Code-and-retrieve: every extract of one code across the study, with its context.
 
 Two steps, so that a code with thousands of extracts stays fast on any page: `code_extracts`
-orders and counts the codings without reading any text, then `in_context` reads one page of them,
-its context cut by the database (the speaker's turn, at most CONTEXT characters either side of the
-extract) so that whole transcripts are never loaded. Neither's query count grows with the number
-of extracts."""
+orders and counts the codings without reading any text, then `in_context` reads one page of them
+with its context (within the speaker's turn, at most CONTEXT characters either side of the
+extract), reading each transcript's text once. Neither's query count grows with the number of
+extracts."""
 
+import bisect
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest, Least, Substr
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from coding.models import Code, Coding
 from studies.models import AttributeDefinition, Membership, Participant, SourceProject
@@ -68,49 +69,45 @@ def in_context(*, member: Membership, codings: Iterable[Coding | int]) -> list[C
     its context, the text from `context_start` to `context_end`, which stay within the turns the
     extract touches; `turn_start`/`turn_end` (so a clipped context can say so); the
     `turn_position` and `speaker_pseudonym` (None for the interviewer) of the turn it starts in;
-    its transcript, participant, source project and coder."""
+    its transcript, participant, source project and coder.
+
+    Four queries whatever the number: the codings, the texts of their versions (each read once),
+    and those versions' turns, found for each extract by binary search."""
     pks = [coding if isinstance(coding, int) else coding.pk for coding in codings]
-    integer = IntegerField()
-    # The turn the extract starts in, and the one it ends in.
-    first_turn = Turn.objects.filter(version=OuterRef("version"), start__lte=OuterRef("start"))
-    first_turn = first_turn.order_by("-start")
-    last_turn = Turn.objects.filter(version=OuterRef("version"), start__lt=OuterRef("end"))
-    last_turn = last_turn.order_by("-start")
-    rows = (
-        Coding.objects.visible_to(member)
+    found = {
+        row.pk: row
+        for row in Coding.objects.visible_to(member)
         .filter(pk__in=pks)
-        .annotate(
-            turn_position=Subquery(first_turn.values("position")[:1]),
-            speaker_pseudonym=Subquery(first_turn.values("participant__pseudonym")[:1]),
-            turn_start=Coalesce(
-                Subquery(first_turn.values("start")[:1]), Value(0), output_field=integer
-            ),
-            turn_end=Coalesce(
-                Subquery(last_turn.values("end")[:1]), F("end"), output_field=integer
-            ),
-        )
-        .annotate(
-            context_start=Greatest(
-                F("turn_start"), F("start") - CONTEXT, Value(0), output_field=integer
-            ),
-            context_end=Greatest(
-                F("end"),
-                Least(F("turn_end"), F("end") + CONTEXT, output_field=integer),
-                output_field=integer,
-            ),
-        )
-        .annotate(
-            # Substr counts from 1, in characters: code points, like the offsets.
-            before=Substr("version__text", F("context_start") + 1, F("start") - F("context_start")),
-            extract=Substr("version__text", F("start") + 1, F("end") - F("start")),
-            after=Substr("version__text", F("end") + 1, F("context_end") - F("end")),
-        )
         .select_related(
             "coder",
             "version__transcript__participant",
             "version__transcript__source_project",
         )
         .defer("version__text")
-    )
-    by_pk = {row.pk: row for row in rows}
-    return [by_pk[pk] for pk in pks if pk in by_pk]
+    }
+    rows = [found[pk] for pk in pks if pk in found]
+    versions = {row.version_id for row in rows}
+    texts = dict(TranscriptVersion.objects.filter(pk__in=versions).values_list("pk", "text"))
+    turns: dict[int, list[tuple[int, int, int, str | None]]] = defaultdict(list)
+    for version, *turn in (
+        Turn.objects.filter(version__in=versions)
+        .order_by("version", "start")
+        .values_list("version", "start", "end", "position", "participant__pseudonym")
+    ):
+        turns[version].append(tuple(turn))
+    starts = {version: [turn[0] for turn in rows_] for version, rows_ in turns.items()}
+    for row in rows:
+        text, version_turns = texts[row.version_id], turns[row.version_id]
+        at = starts.get(row.version_id, [])
+        first = bisect.bisect_right(at, row.start) - 1  # the turn the extract starts in
+        last = bisect.bisect_left(at, row.end) - 1  # and the one it ends in
+        row.turn_position = version_turns[first][2] if first >= 0 else None
+        row.speaker_pseudonym = version_turns[first][3] if first >= 0 else None
+        row.turn_start = version_turns[first][0] if first >= 0 else 0
+        row.turn_end = version_turns[last][1] if last >= 0 else row.end
+        row.context_start = max(row.turn_start, row.start - CONTEXT, 0)
+        row.context_end = max(row.end, min(row.turn_end, row.end + CONTEXT))
+        row.before = text[row.context_start : row.start]
+        row.extract = text[row.start : row.end]
+        row.after = text[row.end : row.context_end]
+    return rows

@@ -103,7 +103,7 @@ class RetrieveFilterForm(forms.Form):
         )
 
 
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Target")
 def retrieve(request: HttpRequest, study: str, code: str) -> HttpResponse:
     study, member = study_access(request, study)
     code = get_object_or_404(
@@ -141,5 +141,8 @@ def retrieve(request: HttpRequest, study: str, code: str) -> HttpResponse:
         "query": query.urlencode(),
         "filtered": page is not None and form.is_bound and any(form.cleaned_data.values()),
     }
-    template = f"{PAGE}#extracts" if request.htmx else PAGE
+    # The pager swaps the extracts only; the filters swap themselves and the extracts.
+    template = PAGE
+    if request.htmx:
+        template += "#extracts" if request.htmx.target == "extracts" else "#results"
     return render(request, template, context, status=status)

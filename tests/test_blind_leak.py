@@ -303,7 +303,8 @@ def test_after_unblinding_the_canaries_appear_where_they_belong(
     assert CODE_MEMO in retrieve.text
     extract = retrieve.text.split(f'id="extract-{coding.uuid}"')[1].split("</li>")[0]
     assert '<mark class="extract-text">I name it</mark>' in extract and CODING_MEMO in extract
-    link = reverse("coding-transcript", args=[study.slug, t1.uuid]) + "#turn-4"
+    page = reverse("coding-transcript", args=[study.slug, t1.uuid])
+    link = f"{page}?at={coding.start}#turn-4"
     assert f'href="{link}"' in extract
 
     shared = client.get(reverse("coding-retrieve", args=[study.slug, blind_study["shared"].uuid]))

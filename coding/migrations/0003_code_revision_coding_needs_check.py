@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('coding', '0002_initial'),
+        ("coding", "0002_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='code',
-            name='revision',
+            model_name="code",
+            name="revision",
             field=models.PositiveIntegerField(default=1),
         ),
         migrations.AddField(
-            model_name='coding',
-            name='needs_check',
+            model_name="coding",
+            name="needs_check",
             field=models.BooleanField(default=False),
         ),
     ]

@@ -100,7 +100,8 @@ class TestPage:
         assert extract_ids(response) == [str(codings[key].uuid) for key in ("a2", "b1", "a1", "a3")]
         t1 = world["transcripts"][0]
         first = response.text.split(f'id="extract-{codings["a1"].uuid}"')[1].split("</li>")[0]
-        link = reverse("coding-transcript", args=[study.slug, t1.uuid]) + "#turn-4"
+        page = reverse("coding-transcript", args=[study.slug, t1.uuid])
+        link = f"{page}?at={codings['a1'].start}#turn-4"  # opens on the highlight's codings
         assert f'href="{link}"' in first
         assert "Interview with P1" in first and "Project A" in first
         assert "turn 4, P1" in first and "coded by coder_a" in first
@@ -160,10 +161,15 @@ class TestPage:
         assert "On the repair." in extract
 
     def test_htmx_gets_the_region(self, client_for, study, world, viewer):
-        response = client_for(viewer).get(url(study, world["code"]), headers=HTMX)
+        client = client_for(viewer)
+        response = client.get(url(study, world["code"]), headers=HTMX)
         assert response.status_code == 200
-        assert response.text.lstrip().startswith('<div id="extracts">')
+        assert response.text.lstrip().startswith('<div id="results">')
         assert len(extract_ids(response)) == 4
+        # The pager swaps the extracts alone: the filters are not rebuilt for each page.
+        pager = client.get(url(study, world["code"]), headers={**HTMX, "HX-Target": "extracts"})
+        assert pager.text.lstrip().startswith('<div id="extracts">')
+        assert "<form" not in pager.text and len(extract_ids(pager)) == 4
 
     def test_outsider_gets_404(self, client_for, study, world, outsider):
         assert client_for(outsider).get(url(study, world["code"])).status_code == 404
@@ -346,5 +352,5 @@ class TestPagination:
             return len(context)
 
         assert queries(world["code"]) == queries(many)
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(16):
             client.get(url(study, many))

@@ -134,6 +134,10 @@ class Turn(models.Model):
 
     class Meta:
         ordering = ["version", "position"]
+        indexes = [
+            # The turns around a range of the text: the turns a coding touches, a context's edges.
+            models.Index(fields=["version", "start"], name="transcripts_turn_version_start"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["version", "position"], name="transcripts_turn_position_unique"

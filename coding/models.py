@@ -160,6 +160,14 @@ class CodeEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
     reason = models.TextField(blank=True)
     details = models.JSONField(default=dict, blank=True)
+    # A refinement made in a reconciliation names the decision that prompted it.
+    decision = models.ForeignKey(
+        "coding.Decision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="code_events",
+    )
 
     class Meta:
         ordering = ["at", "id"]
@@ -290,6 +298,9 @@ class JournalEntry(models.Model):
     start = models.PositiveIntegerField(null=True, blank=True)
     end = models.PositiveIntegerField(null=True, blank=True)
     codes = models.ManyToManyField(Code, blank=True, related_name="journal_entries")
+    decisions = models.ManyToManyField(
+        "coding.Decision", blank=True, related_name="journal_entries"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -347,3 +358,15 @@ class FamiliarisationNote(models.Model):
 
     def __str__(self) -> str:
         return f"Notes by {self.author}"
+
+
+# Reconciliation's models belong to this app too.
+from coding.reconcile.models import (  # noqa: E402, F401
+    AgreementRun,
+    CodeAlignment,
+    ConsensusCoding,
+    Decision,
+    Meeting,
+    Outcome,
+    Reconciliation,
+)

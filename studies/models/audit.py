@@ -58,6 +58,11 @@ class AuditAction(models.TextChoices):
     ROUND_OPEN = "coding.round_open", "Opened a blind coding round"
     ROUND_DONE = "coding.round_done", "Finished their part of a coding round"
     UNBLIND = "coding.unblind", "Unblinded a coding round"
+    CODE_ALIGN = "coding.align", "Aligned codes across coders"
+    RECONCILIATION = "coding.reconciliation", "Started or finished a reconciliation"
+    DECISION = "coding.decision", "Recorded a reconciliation decision"
+    MEETING = "coding.meeting", "Recorded a meeting"
+    AGREEMENT = "coding.agreement", "Computed agreement statistics"
     CODE_CHANGE = "coding.code_change", "Renamed, redefined, merged, split or retired a code"
 
 

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
-from coding import urls_codebook, urls_notes, urls_rounds, views
+from coding import urls_agreement, urls_codebook, urls_notes, urls_rounds, views
+from coding.reconcile import urls as urls_reconcile
 
 # Mounted at /s/<slug:study>/coding/: every view here starts with studies.access.study_access.
 urlpatterns = [
@@ -12,4 +13,6 @@ urlpatterns = [
     path("", include(urls_codebook)),
     path("", include(urls_rounds)),
     path("", include(urls_notes)),
+    path("", include(urls_agreement)),
+    path("", include(urls_reconcile)),
 ]

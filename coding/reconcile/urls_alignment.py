@@ -1,0 +1,3 @@
+"""Reconciliation: alignment pages."""
+
+urlpatterns = []

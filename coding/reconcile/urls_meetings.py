@@ -1,0 +1,3 @@
+"""Reconciliation: meetings pages."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Reconciliation: reconcile pages."""
+
+urlpatterns = []

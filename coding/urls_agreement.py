@@ -1,0 +1,3 @@
+"""Agreement statistics pages."""
+
+urlpatterns = []

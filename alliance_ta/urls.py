@@ -17,4 +17,5 @@ urlpatterns = [
     path("s/<slug:study>/", include(study_urlpatterns)),
     path("s/<slug:study>/transcripts/", include("transcripts.urls")),
     path("s/<slug:study>/coding/", include("coding.urls")),
+    path("s/<slug:study>/themes/", include("themes.urls")),
 ]

@@ -15,7 +15,7 @@ from django.db.models import Exists, F, OuterRef, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
-from coding.models import PALETTE, Code, CodeEvent, CodeKind, Coding, Memo, _blinding
+from coding.models import PALETTE, Code, CodeEvent, CodeKind, Coding, Decision, Memo, _blinding
 from studies.audit import Action, audit
 from studies.models import Membership, Role
 
@@ -145,9 +145,10 @@ def _record(
     details: dict,
     audit_details: dict,
     request: HttpRequest | None,
+    decision: Decision | None = None,
 ) -> CodeEvent:
     event = CodeEvent.objects.create(
-        code=code, kind=kind, by=member.user, reason=reason, details=details
+        code=code, kind=kind, by=member.user, reason=reason, details=details, decision=decision
     )
     _bump(code)
     audit(
@@ -168,6 +169,7 @@ def code_rename(
     code: Code,
     label: str,
     reason: str = "",
+    decision: Decision | None = None,
     revision: int | None = None,
     request: HttpRequest | None = None,
 ) -> Code:
@@ -188,6 +190,7 @@ def code_rename(
         details=change,
         audit_details=change,
         request=request,
+        decision=decision,
     )
     return code
 
@@ -202,6 +205,7 @@ def code_redefine(
     colour: str,
     parent: Code | None,
     reason: str = "",
+    decision: Decision | None = None,
     revision: int | None = None,
     request: HttpRequest | None = None,
 ) -> Code:
@@ -252,6 +256,7 @@ def code_redefine(
         details=details,
         audit_details={"fields": sorted(details)},
         request=request,
+        decision=decision,
     )
     return code
 
@@ -263,6 +268,7 @@ def codes_merge(
     code: Code,
     into: Code,
     reason: str,
+    decision: Decision | None = None,
     revision: int | None = None,
     request: HttpRequest | None = None,
 ) -> Merged:
@@ -320,6 +326,7 @@ def codes_merge(
         details={"into": str(target.uuid), **counts},
         audit_details={"into": str(target.uuid), **counts},
         request=request,
+        decision=decision,
     )
     CodeEvent.objects.create(
         code=target,
@@ -327,6 +334,7 @@ def codes_merge(
         by=member.user,
         reason=reason,
         details={"from": str(code.uuid), **counts},
+        decision=decision,
     )
     _bump(target)
     return Merged(code=code, into=target, moved=moved, duplicates_removed=len(duplicates))
@@ -341,6 +349,7 @@ def code_split(
     codings: Iterable[Coding],
     reason: str,
     description: str = "",
+    decision: Decision | None = None,
     revision: int | None = None,
     request: HttpRequest | None = None,
 ) -> Split:
@@ -378,6 +387,7 @@ def code_split(
         by=member.user,
         reason=reason,
         details={"split_from": str(code.uuid), "moved": moved},
+        decision=decision,
     )
     _record(
         member=member,
@@ -387,6 +397,7 @@ def code_split(
         details={"into": str(new_code.uuid), "moved": moved},
         audit_details={"new_code": str(new_code.uuid), "moved": moved},
         request=request,
+        decision=decision,
     )
     return Split(code=code, new_code=new_code, moved=moved)
 
@@ -397,6 +408,7 @@ def code_retire(
     member: Membership,
     code: Code,
     reason: str,
+    decision: Decision | None = None,
     revision: int | None = None,
     request: HttpRequest | None = None,
 ) -> Code:
@@ -417,5 +429,6 @@ def code_retire(
         details=counts,
         audit_details=counts,
         request=request,
+        decision=decision,
     )
     return code

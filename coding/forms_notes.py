@@ -3,8 +3,9 @@ input; the services in coding/notes.py check what it means (visibility, ranges, 
 
 from django import forms
 
-from coding.models import Code
+from coding.models import Code, Decision
 from coding.notes import JOURNAL_MAX_CHARS, MEMO_MAX_CHARS, NOTE_MAX_CHARS
+from coding.reconcile.forms_meetings import DecisionChoiceField, decision_choices
 from coding.search import MAX_QUERY, MIN_QUERY
 from studies.models import Membership
 from transcripts.models import Transcript
@@ -74,6 +75,13 @@ class JournalEntryForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Codes the entry discusses.",
     )
+    decisions = DecisionChoiceField(
+        queryset=Decision.objects.none(),
+        to_field_name="uuid",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Reconciliation decisions the entry discusses.",
+    )
 
     def __init__(self, *args, member: Membership, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,6 +89,7 @@ class JournalEntryForm(forms.Form):
             study_id=member.study_id, state=Transcript.State.LOCKED
         ).order_by("title")
         self.fields["codes"].queryset = Code.objects.visible_to(member)
+        self.fields["decisions"].queryset = decision_choices(member)
 
     def clean(self) -> dict:
         data = super().clean()

@@ -18,7 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from coding.models import Code, Coding, FamiliarisationNote, JournalEntry, Memo
+from coding.models import Code, Coding, Decision, FamiliarisationNote, JournalEntry, Memo
+from coding.reconcile.meetings import decisions_visible_to
 from studies.models import Membership, Role
 from transcripts.models import Transcript
 
@@ -179,6 +180,18 @@ def _codes(member: Membership, codes: Iterable[Code]) -> list[Code]:
     return codes
 
 
+def _decisions(member: Membership, decisions: Iterable[Decision]) -> list[Decision]:
+    decisions = list(dict.fromkeys(decisions))
+    visible = set(
+        decisions_visible_to(member)
+        .filter(pk__in=[decision.pk for decision in decisions])
+        .values_list("pk", flat=True)
+    )
+    if any(decision.pk not in visible for decision in decisions):
+        raise ValidationError("A chosen decision is not one of this study's that you can see.")
+    return decisions
+
+
 def _fill_entry(
     entry: JournalEntry,
     member: Membership,
@@ -212,8 +225,10 @@ def journal_entry_add(
     start: int | None = None,
     end: int | None = None,
     codes: Iterable[Code] = (),
+    decisions: Iterable[Decision] = (),
 ) -> JournalEntry:
-    """A new entry in the member's reflexive journal: private unless `shared`."""
+    """A new entry in the member's reflexive journal: private unless `shared`; it may link to
+    codes and to reconciliation decisions the member can see."""
     _require_writer(member, "Journal entries")
     now = timezone.now()
     entry = JournalEntry(
@@ -230,8 +245,10 @@ def journal_entry_add(
         end=end,
     )
     codes = _codes(member, codes)
+    decisions = _decisions(member, decisions)
     entry.save()
     entry.codes.set(codes)
+    entry.decisions.set(decisions)
     return entry
 
 
@@ -247,9 +264,11 @@ def journal_entry_edit(
     start: int | None = None,
     end: int | None = None,
     codes: Iterable[Code] = (),
+    decisions: Iterable[Decision] = (),
 ) -> JournalEntry:
-    """Rewrite one's own entry. Links to codes the member cannot see at the moment (another
-    coder's, during a blind round) are kept: the member could not have removed them knowingly."""
+    """Rewrite one's own entry. Links to codes or decisions the member cannot see at the moment
+    (another coder's, during a blind round) are kept: the member could not have removed them
+    knowingly."""
     _require_writer(member, "Journal entries")
     _require_author(member, entry, "journal entry")
     _fill_entry(
@@ -263,10 +282,13 @@ def journal_entry_edit(
         end=end,
     )
     codes = _codes(member, codes)
+    decisions = _decisions(member, decisions)
     hidden = entry.codes.exclude(pk__in=Code.objects.visible_to(member).values("pk"))
+    hidden_decisions = entry.decisions.exclude(pk__in=decisions_visible_to(member).values("pk"))
     entry.updated_at = timezone.now()
     entry.save()
     entry.codes.set([*codes, *hidden])
+    entry.decisions.set([*decisions, *hidden_decisions])
     return entry
 
 

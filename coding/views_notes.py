@@ -11,7 +11,14 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import (
+    Exists,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Substr
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +30,7 @@ from django.views.decorators.vary import vary_on_headers
 from coding import notes
 from coding.forms_notes import JournalEntryForm, MemoForm, NoteForm, SearchForm
 from coding.models import Code, Coding, FamiliarisationNote, JournalEntry, Memo
+from coding.reconcile.meetings import decision_label, decisions_visible_to
 from coding.search import search as run_search
 from coding.search import turn_url
 from studies.access import study_access
@@ -273,7 +281,8 @@ def memo_delete(request: HttpRequest, study: str, memo: UUID) -> HttpResponse:
 def _entries(member: Membership) -> QuerySet:
     """The journal entries the member may read, each with the words of its passage (in the
     transcript's current text) and the turn the passage starts in; only the codes the member
-    may see are listed with it."""
+    may see are listed with it. Whether it links to decisions the member may see is noted
+    (`has_decisions`): `_with_decisions` then fetches those, for the entries that have any."""
     current = TranscriptVersion.objects.filter(transcript=OuterRef("transcript")).order_by(
         "-number"
     )
@@ -293,10 +302,44 @@ def _entries(member: Membership) -> QuerySet:
                 .order_by("-version__number", "-start")
                 .values("position")[:1]
             ),
+            has_decisions=Exists(
+                JournalEntry.decisions.through.objects.filter(
+                    journalentry_id=OuterRef("pk"),
+                    decision_id__in=decisions_visible_to(member).values("pk"),
+                )
+            ),
         )
         .prefetch_related(Prefetch("codes", queryset=Code.objects.visible_to(member)))
         .order_by("-created_at", "-id")
     )
+
+
+def _with_decisions(member: Membership, entries: list[JournalEntry]) -> None:
+    """Set `linked_decisions` on each entry: the decisions it links to that the member may see,
+    each with its label and the address that shows it (its meeting, or the decision log of its
+    reconciliation). One query, and none when no entry links to a decision."""
+    decisions = (
+        decisions_visible_to(member)
+        .select_related("version__transcript", "meeting", "reconciliation")
+        .defer("version__text")
+        .order_by("decided_at", "id")
+    )
+    linking = [entry for entry in entries if entry.has_decisions]
+    prefetch_related_objects(
+        linking, Prefetch("decisions", queryset=decisions, to_attr="linked_decisions")
+    )
+    slug = member.study.slug
+    for entry in entries:
+        if not entry.has_decisions:
+            entry.linked_decisions = []
+        for decision in entry.linked_decisions:
+            decision.label = decision_label(decision)
+            if decision.meeting is not None:
+                url = reverse("coding-meeting", args=[slug, decision.meeting.uuid])
+            else:
+                url = reverse("coding-decisions", args=[slug])
+                url += f"?reconciliation={decision.reconciliation.uuid}"
+            decision.url = f"{url}#decision-{decision.uuid}"
 
 
 def _entry_context(study: Study, entry: JournalEntry) -> dict:
@@ -308,7 +351,9 @@ def _entry_context(study: Study, entry: JournalEntry) -> dict:
 def journal(request: HttpRequest, study: str) -> HttpResponse:
     study, member = study_access(request, study)
     page = Paginator(_entries(member), JOURNAL_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = [_entry_context(study, entry) for entry in page.object_list]
+    entries = list(page.object_list)
+    _with_decisions(member, entries)
+    page.object_list = [_entry_context(study, entry) for entry in entries]
     return render(
         request,
         "coding/journal.html",
@@ -320,6 +365,7 @@ def journal(request: HttpRequest, study: str) -> HttpResponse:
 def journal_entry(request: HttpRequest, study: str, entry: UUID) -> HttpResponse:
     study, member = study_access(request, study)
     entry = get_object_or_404(_entries(member), uuid=entry)
+    _with_decisions(member, [entry])
     return render(
         request,
         "coding/journal_entry.html",
@@ -342,6 +388,7 @@ def _save_entry(request: HttpRequest, study: Study, member, form, entry=None) ->
             "start": data["start"],
             "end": data["end"],
             "codes": data["codes"],
+            "decisions": data["decisions"],
         }
         try:
             if entry is None:
@@ -400,6 +447,7 @@ def journal_edit(request: HttpRequest, study: str, entry: UUID) -> HttpResponse:
             "start": entry.start,
             "end": entry.end,
             "codes": list(Code.objects.visible_to(member).filter(journal_entries=entry)),
+            "decisions": list(decisions_visible_to(member).filter(journal_entries=entry)),
         },
     )
     return render(

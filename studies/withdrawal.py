@@ -37,6 +37,17 @@ def register(collector: Collector) -> Collector:
     return collector
 
 
+Eraser = Callable[[Participant], None]
+_erasers: list[Eraser] = []
+
+
+def register_erasure(eraser: Eraser) -> Eraser:
+    """Let an app act on what erasing a participant will remove, just before it goes (themes mark
+    the themes that lose extracts)."""
+    _erasers.append(eraser)
+    return eraser
+
+
 def _identifying(participant: Participant) -> list[tuple[str, models.QuerySet]]:
     return [
         ("Identity (vault)", Identity.objects.filter(participant=participant)),
@@ -98,6 +109,8 @@ def participant_withdraw(
         label: count for label, count, _identifying in withdrawal_preview(participant) if count
     }
     if mode == Withdrawal.Mode.ERASE:
+        for eraser in _erasers:
+            eraser(participant)
         participant.delete()
     else:
         for _label, queryset in _identifying(participant):

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ThemesConfig(AppConfig):
     name = "themes"
     verbose_name = "Themes"
+
+    def ready(self):
+        from studies import withdrawal
+        from themes.withdrawal import derived_from, mark_themes
+
+        withdrawal.register(derived_from)
+        withdrawal.register_erasure(mark_themes)

@@ -28,3 +28,21 @@ def test_the_demo_has_two_coders_a_closed_round_and_an_open_one(settings, tasks_
     )
     demo_build()  # again: nothing new
     assert Coding.objects.count() == everything.count()
+
+
+def test_the_demo_has_a_finished_reconciliation_of_the_closed_round(settings, tasks_in_process):
+    from coding.models import CodeEvent, ConsensusCoding, Decision, Outcome, Reconciliation
+
+    settings.DEBUG = True
+    study, _logins = demo_build()
+    reconciliation = Reconciliation.objects.get(study=study)
+    assert reconciliation.finished_at is not None
+    assert reconciliation.coding_round.closed_at is not None
+    decisions = Decision.objects.filter(reconciliation=reconciliation)
+    assert set(decisions.values_list("outcome", flat=True)) == set(Outcome.values)
+    assert all(decision.meeting is not None for decision in decisions)
+    refinements = CodeEvent.objects.filter(decision__reconciliation=reconciliation)
+    assert set(refinements.values_list("kind", flat=True)) >= {"merged", "redefined"}
+    assert ConsensusCoding.objects.filter(reconciliation=reconciliation).exists()
+    demo_build()  # again: nothing new
+    assert Decision.objects.count() == decisions.count()

@@ -625,3 +625,148 @@ class TestJournal:
         with django_assert_max_num_queries(7):
             response = client.get(self.list_url(study))
         assert response.text.count("I listen first") == 20
+
+
+class TestJournalDecisions:
+    """A journal entry links to reconciliation decisions: chosen in the form among the study's
+    decisions the member may see, shown on the entry as links to where each decision is read."""
+
+    @pytest.fixture
+    def decisions(self, study, transcript, lead, coder_a, coder_b):
+        from coding.models import Decision, Reconciliation
+
+        reconciliation = Reconciliation.objects.create(
+            study=study, title="First reconciliation", coder_a=coder_a, coder_b=coder_b,
+            started_by=lead,
+        )  # fmt: skip
+        reconciliation.transcripts.add(transcript)
+
+        def decide(words, n, outcome):
+            start, end = span(transcript, words)
+            return Decision.objects.create(
+                reconciliation=reconciliation,
+                version=transcript.versions.get(),
+                kind="boundary",
+                start=start,
+                end=end,
+                item=f"item-{n}",
+                outcome=outcome,
+                rationale="Both readings hold.",
+                decided_by=lead,
+            )
+
+        return decide("I name it", 1, "kept_both"), decide("I listen first", 2, "deferred")
+
+    def test_a_coder_links_an_entry_to_decisions(self, client_for, study, coder_a, decisions):
+        import re
+
+        from django.utils import timezone
+
+        from coding.reconcile.meetings import meeting_save
+
+        kept, deferred = decisions
+        meeting = meeting_save(
+            member=member(study, coder_a),
+            held_on=timezone.localdate(),
+            title="Meeting 1",
+            attendees=[coder_a],
+            minutes="",
+            decisions=[kept],
+        )
+        client = client_for(coder_a)
+        form = client.get(reverse("coding-journal-new", args=[study.slug])).text
+        when = f"{timezone.localtime(kept.decided_at):%-d %b %Y}"
+        assert f"Kept both — boundary, Interview with P1 [{kept.start}–{kept.end}], {when}" in form
+        response = client.post(
+            reverse("coding-journal-new", args=[study.slug]),
+            {"title": "After the meeting", "text": "W", "decisions": [kept.uuid, deferred.uuid]},
+        )
+        assert response.status_code == 302
+        entry = JournalEntry.objects.get()
+        assert set(entry.decisions.all()) == {kept, deferred}
+        page = client.get(response["Location"]).text
+        meeting_url = reverse("coding-meeting", args=[study.slug, meeting.uuid])
+        assert f'href="{meeting_url}#decision-{kept.uuid}"' in page
+        log_url = reverse("coding-decisions", args=[study.slug])
+        log_link = (
+            f"{log_url}?reconciliation={deferred.reconciliation.uuid}#decision-{deferred.uuid}"
+        )
+        assert f'href="{log_link}"' in page
+        assert f'href="{log_link}"' in client.get(reverse("coding-journal", args=[study.slug])).text
+        edit = client.get(reverse("coding-journal-edit", args=[study.slug, entry.uuid])).text
+        for decision in decisions:
+            assert re.search(f'value="{decision.uuid}"[^>]*checked', edit)
+
+    def test_a_decision_of_another_study_is_refused(
+        self, client_for, study, coder_a, outsider, decisions
+    ):
+        from coding.models import Decision, Reconciliation
+
+        other = make_study(creator=outsider, title="Elsewhere")
+        foreign_transcript = make_locked_transcript(other, user=outsider)
+        theirs = Reconciliation.objects.create(
+            study=other, title="Theirs", coder_a=outsider, coder_b=coder_a, started_by=outsider
+        )
+        foreign = Decision.objects.create(
+            reconciliation=theirs,
+            version=foreign_transcript.versions.get(),
+            kind="boundary",
+            start=0,
+            end=4,
+            item="x",
+            outcome="agreed",
+            rationale="R",
+            decided_by=outsider,
+        )
+        response = client_for(coder_a).post(
+            reverse("coding-journal-new", args=[study.slug]),
+            {"title": "T", "text": "W", "decisions": [foreign.uuid]},
+        )
+        assert response.status_code == 422 and "Select a valid choice" in response.text
+        with pytest.raises(ValidationError, match="not one of this study's that you can see"):
+            notes.journal_entry_add(
+                member=member(study, coder_a), title="T", text="W", decisions=[foreign]
+            )
+        assert not JournalEntry.objects.exists()
+
+    def test_a_hidden_decision_is_no_choice_and_its_link_is_kept_on_edit(
+        self, study, transcript, lead, coder_a, coder_b, decisions
+    ):
+        from coding.reconcile.meetings import decisions_visible_to
+
+        kept, deferred = decisions
+        entry = notes.journal_entry_add(
+            member=member(study, coder_a), title="T", text="W", decisions=[kept, deferred]
+        )
+        # A reconciliation taken while its round is still open is hidden from the round's coders.
+        round_ = open_round(study, transcript, lead, coder_a, coder_b)
+        kept.reconciliation.coding_round = round_
+        kept.reconciliation.save()
+        me = member(study, coder_a)
+        assert not decisions_visible_to(me).exists()
+        with pytest.raises(ValidationError, match="not one of this study's that you can see"):
+            notes.journal_entry_add(member=me, title="T2", text="W", decisions=[kept])
+        notes.journal_entry_edit(member=me, entry=entry, title="T", text="W", shared=False)
+        assert set(entry.decisions.all()) == {kept, deferred}
+
+    def test_the_journal_pins_its_queries_with_decisions(
+        self, client_for, study, coder_a, coder_b, decisions, django_assert_num_queries
+    ):
+        client = client_for(coder_a)
+        client.get(reverse("study-list"))
+        url = reverse("coding-journal", args=[study.slug])
+        for n in range(2):
+            notes.journal_entry_add(
+                member=member(study, coder_b), title=f"E{n}", text="W", shared=True,
+                decisions=decisions,
+            )  # fmt: skip
+        with django_assert_num_queries(8):
+            client.get(url)
+        for n in range(2, 20):
+            notes.journal_entry_add(
+                member=member(study, coder_a if n % 2 else coder_b), title=f"E{n}", text="W",
+                shared=True, decisions=decisions,
+            )  # fmt: skip
+        with django_assert_num_queries(8):
+            response = client.get(url)
+        assert response.text.count("Deferred — boundary") == 20

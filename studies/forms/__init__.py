@@ -6,7 +6,13 @@ from studies.models import AuditEvent, Membership, Role, Study
 
 
 class DateInput(forms.DateInput):
+    """A browser's date picker: its value must be written as ISO 8601 whatever the locale (an
+    en-GB "03/03/2026" shows as an empty field)."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):
+        super().__init__(attrs, format)
 
 
 class StudyForm(forms.ModelForm):

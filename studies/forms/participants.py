@@ -1,6 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from studies.forms import DateInput
 from studies.models import AttributeDefinition, AttributeKind, Participant, SourceProject, Study
 from studies.models.participants import pseudonym_validator
 
@@ -34,7 +35,7 @@ class ParticipantForm(forms.Form):
             return forms.ChoiceField(label=attribute.name, choices=choices, required=False)
         widget = {
             AttributeKind.INTEGER: forms.NumberInput(attrs={"step": 1}),
-            AttributeKind.DATE: forms.DateInput(attrs={"type": "date"}),
+            AttributeKind.DATE: DateInput(),
         }.get(attribute.kind, forms.TextInput)
         return forms.CharField(label=attribute.name, required=False, widget=widget)
 

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 
+from studies.forms import DateInput
 from studies.models import ConsentRecord, InclusionCriterion, Withdrawal
 
 
@@ -24,7 +25,7 @@ class ConsentForm(forms.ModelForm):
             *ConsentRecord.ITEMS,
         ]
         widgets = {
-            "consented_on": forms.DateInput(attrs={"type": "date"}),
+            "consented_on": DateInput(),
             "information_sheet_version": forms.TextInput,
             "consent_form_version": forms.TextInput,
         }

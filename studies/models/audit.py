@@ -63,6 +63,10 @@ class AuditAction(models.TextChoices):
     DECISION = "coding.decision", "Recorded a reconciliation decision"
     MEETING = "coding.meeting", "Recorded a meeting"
     AGREEMENT = "coding.agreement", "Computed agreement statistics"
+    THEME_CHANGE = "themes.change", "Changed a theme"
+    THEME_VERSION = "themes.version", "Saved a version of the theme set"
+    MAP_SNAPSHOT = "themes.map_snapshot", "Saved a snapshot of the thematic map"
+    REVIEW = "themes.review", "Reviewed a theme or the map"
     CODE_CHANGE = "coding.code_change", "Renamed, redefined, merged, split or retired a code"
 
 

@@ -1,0 +1,3 @@
+"""Themes: board pages."""
+
+urlpatterns = []

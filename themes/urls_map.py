@@ -1,0 +1,3 @@
+"""Themes: map pages."""
+
+urlpatterns = []

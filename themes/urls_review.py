@@ -1,0 +1,3 @@
+"""Themes: review pages."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Themes: versions pages."""
+
+urlpatterns = []

@@ -18,4 +18,5 @@ urlpatterns = [
     path("s/<slug:study>/transcripts/", include("transcripts.urls")),
     path("s/<slug:study>/coding/", include("coding.urls")),
     path("s/<slug:study>/themes/", include("themes.urls")),
+    path("s/<slug:study>/exchange/", include("exchange.urls")),
 ]

@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from studies.models import Membership, Role, Study
-from transcripts.models import Transcript, TranscriptVersion
+from transcripts.models import Transcript, TranscriptState, TranscriptVersion
 
 
 class CodingRound(models.Model):
@@ -181,7 +181,12 @@ class CodingQuerySet(models.QuerySet):
         """The one way to read codings: the member's study's, under the blind rule. During an open
         round a coder of it sees only their own codings on its transcripts, and nowhere a coding
         of a code hidden from them; a viewer sees none there; everyone else sees them all."""
-        codings = self.filter(version__transcript__study_id=member.study_id)
+        # Only a locked transcript's codings are read: one still in anonymisation review (a
+        # REFI-QDA import brings codings with its text) may yet hold identifying words.
+        codings = self.filter(
+            version__transcript__study_id=member.study_id,
+            version__transcript__state=TranscriptState.LOCKED,
+        )
         transcripts, others, see_none = _blinding(member)
         hidden = Q(version__transcript__in=transcripts)
         if not see_none:

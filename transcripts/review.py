@@ -13,6 +13,7 @@ from django.utils.module_loading import import_string
 
 from studies.audit import Action, audit
 from studies.models import Identity, Membership, Role, Study
+from transcripts import versions
 from transcripts.anonymise.detect import Detector, Entry
 from transcripts.anonymise.spans import Edit, OffsetMap, apply_edits
 from transcripts.models import (
@@ -304,6 +305,8 @@ def transcript_apply(
         if span is not None
     )
     Candidate.objects.filter(pk__in=[c.pk for c in accepted]).update(applied_at=timezone.now())
+    # Ranges anchored in the text (codings brought in by a REFI-QDA import) move with it.
+    versions.carry(version, new_version, offsets)
     if version.number == 1 and transcript.study.keep_original_text:
         OriginalText.objects.create(transcript=transcript, text=version.text)
     version.turns.all().delete()

@@ -25,6 +25,11 @@ def register_carrier(carrier: Carrier) -> Carrier:
     return carrier
 
 
+def carry(old: TranscriptVersion, new: TranscriptVersion, offsets: OffsetMap) -> int:
+    """Let every registered carrier move its ranges from `old` to `new`; how many it flagged."""
+    return sum(carrier(old, new, offsets) for carrier in _carriers)
+
+
 @transaction.atomic
 def transcript_correct(
     *,
@@ -78,7 +83,7 @@ def transcript_correct(
         )
         for t, span in zip(turns, mapped, strict=True)
     )
-    flagged = sum(carrier(old, new, offsets) for carrier in _carriers)
+    flagged = carry(old, new, offsets)
     audit(
         Action.TRANSCRIPT_CORRECT,
         request=request,

@@ -67,6 +67,8 @@ class AuditAction(models.TextChoices):
     THEME_VERSION = "themes.version", "Saved a version of the theme set"
     MAP_SNAPSHOT = "themes.map_snapshot", "Saved a snapshot of the thematic map"
     REVIEW = "themes.review", "Reviewed a theme or the map"
+    REPORT = "exchange.report", "Changed the report's extracts"
+    INTERCHANGE_IMPORT = "exchange.import", "Imported a REFI-QDA project"
     CODE_CHANGE = "coding.code_change", "Renamed, redefined, merged, split or retired a code"
 
 

@@ -135,7 +135,7 @@ def report_section(results: list[dict]) -> list[str]:
         "",
         "A locked transcript of about 15,000 words with 1,000 codings by two coders: the coding page",
         "rendered (server time through the test client, queries counted), and a code applied 500 times",
-        "(the htmx request that returns the updated reading region).",
+        "(the htmx request, answered with what changed: the touched turns, the count, the codes used).",
         "",
         "| backend | words | codings | render median / p95 | queries | apply median / p95 | applied |",
         "|---|---|---|---|---|---|---|",

@@ -1,12 +1,15 @@
 """What themes hold about a participant, for the withdrawal preview, and the mark left on every
 theme that loses extracts when a participant's data is erased."""
 
-from django.db.models import Count, QuerySet
+from collections import Counter
+
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from coding.models import Coding
+from coding.models import Coding, CodingRound
 from studies.models import Participant
 from themes.models import CellSummary, Theme
+from transcripts.models import TranscriptState
 
 
 def _extracts(participant: Participant) -> QuerySet:
@@ -23,19 +26,27 @@ def derived_from(participant: Participant) -> list[tuple[str, QuerySet]]:
 
 
 def mark_themes(participant: Participant) -> None:
-    """Before the extracts go: say on each theme that loses some how many, and when."""
-    losing = (
-        Theme.objects.filter(codes__codings__version__transcript__participant=participant)
-        .annotate(lost=Count("codes__codings", distinct=True))
-        .values_list("pk", "lost")
+    """Before the extracts go: say on each theme that loses some how many, and when. The note is
+    read by everyone, so only extracts everyone may read are counted: codings of locked
+    transcripts in no open round (a blind coder's layer shows nowhere, not even as a number)."""
+    open_rounds = CodingRound.objects.filter(closed_at__isnull=True)
+    counted = (
+        Coding.objects.filter(
+            version__transcript__participant=participant,
+            version__transcript__state=TranscriptState.LOCKED,
+        )
+        .exclude(version__transcript__coding_rounds__in=open_rounds)
+        .values_list("code__theme_codes__theme", flat=True)
     )
+    lost = Counter(theme for theme in counted if theme is not None)
     day = timezone.localdate()
     today = f"{day.day} {day:%b %Y}"
-    for pk, lost in losing:
-        theme = Theme.objects.get(pk=pk)
+    for theme in Theme.objects.filter(pk__in=lost):
+        n = lost[theme.pk]
         note = (
-            f"{today}: {participant.pseudonym} withdrew; {lost} extract{'s' if lost != 1 else ''} "
+            f"{today}: {participant.pseudonym} withdrew; {n} extract{'s' if n != 1 else ''} "
             "left this theme. Review its extracts and definition."
         )
         theme.withdrawal_note = f"{theme.withdrawal_note}\n{note}".strip()
-        theme.save(update_fields=["withdrawal_note"])
+        theme.revision += 1  # a form opened before the withdrawal is stale now
+        theme.save(update_fields=["withdrawal_note", "revision"])

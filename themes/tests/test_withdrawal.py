@@ -121,3 +121,28 @@ def test_withdrawal_takes_the_extracts_out_of_the_themes_and_marks_them(
     assert "P3" not in matrix.split("<tbody>")[1].split("</tbody>")[0]
     framework = client.get(reverse("themes-framework", args=[study.slug])).text
     assert "P1 listens." in framework and "P3 listens." not in framework
+
+
+def test_the_note_counts_no_extract_hidden_in_an_open_round(vault_client, study, themed, lead):
+    """Everyone reads a theme's withdrawal note: a blind coder's layer must not show in it, not
+    even as a number."""
+    from coding.models import CodingRound
+
+    p3, themes = themed["p3"], themed["themes"]
+    blind = CodingRound.objects.create(study=study, title="Round 3", opened_by=lead)
+    blind.transcripts.add(themed["p3_codings"][0].version.transcript)
+    revisions = {name: theme.revision for name, theme in themes.items()}
+    withdraw = reverse("vault-withdraw", args=[study.slug, p3.uuid])
+    assert vault_client.post(withdraw, {"mode": "erase", "confirmation": "P3"}).status_code == 302
+    for name, theme in themes.items():
+        theme.refresh_from_db()
+        assert theme.withdrawal_note == "" and theme.revision == revisions[name], name
+
+
+def test_a_marked_theme_has_a_new_revision(vault_client, study, themed):
+    listening = themed["themes"]["listening"]
+    before = listening.revision
+    withdraw = reverse("vault-withdraw", args=[study.slug, themed["p3"].uuid])
+    vault_client.post(withdraw, {"mode": "erase", "confirmation": "P3"})
+    listening.refresh_from_db()
+    assert listening.revision == before + 1

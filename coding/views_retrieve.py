@@ -6,8 +6,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
+from django.forms.utils import flatatt
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.vary import vary_on_headers
 
 from coding.models import Code, Memo
@@ -33,10 +36,34 @@ class StudyChoiceField(forms.ModelChoiceField):
             ) from None
 
 
+class QuickSelect(forms.Select):
+    """A select whose options are written in Python, not through one template each: with a
+    study's hundreds of participants the template-built list took about 50 ms (make bench,
+    retrieval at ten times the study)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (str(key), mark_safe(" selected") if str(key) in chosen else "", label)
+                for key, label in self.choices
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            options,
+        )
+
+
 class RetrieveFilterForm(forms.Form):
     participant = StudyChoiceField(
         queryset=Participant.objects.none(),
         to_field_name="uuid",
+        widget=QuickSelect,
         required=False,
         empty_label="All participants",
         error_messages={"invalid_choice": "There is no such participant in this study."},

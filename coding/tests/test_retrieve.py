@@ -354,3 +354,25 @@ class TestPagination:
         assert queries(world["code"]) == queries(many)
         with django_assert_max_num_queries(16):
             client.get(url(study, many))
+
+
+def test_the_quick_select_renders_what_djangos_select_does():
+    """The participant filter's options are written in Python; the HTML is Django's own."""
+    import re
+
+    from django import forms
+
+    from coding.views_retrieve import QuickSelect
+
+    choices = [("", "All participants"), ("a1", "P1 & <P2>"), ("b2", "P3")]
+    attrs = {"id": "id_participant", "aria-invalid": "true"}
+
+    def squeeze(html) -> tuple:
+        """The select's attributes (in any order) and its options, whitespace aside."""
+        start, options = re.sub(r">\s+<", "><", str(html)).strip().split(">", 1)
+        return sorted(re.findall(r'\S+="[^"]*"', start)), options
+
+    for value in ("", "b2", None):
+        ours = QuickSelect(choices=choices).render("participant", value, attrs=attrs)
+        django = forms.Select(choices=choices).render("participant", value, attrs=attrs)
+        assert squeeze(ours) == squeeze(django)

@@ -30,6 +30,7 @@ from coding.forms_codebook import (
 from coding.models import PALETTE, Code, CodeEvent, CodeKind, Coding
 from studies.access import study_access
 from studies.models import Membership, Role, Study
+from studies.revisions import posted_revision
 
 PAGE = "coding/codebook.html"
 CODE_PAGE = "coding/codebook_code.html"
@@ -372,18 +373,6 @@ def _refused(request, study, member, code, name: str, form: Form, error=None) ->
     )
 
 
-def _revision(request: HttpRequest) -> int | None:
-    """The revision of the code the form was made from (None from a client that sends none)."""
-    sent = request.POST.get("revision", "").strip()
-    if not sent:
-        return None
-    if not sent.isdigit():
-        raise ValidationError(
-            "This form is damaged (its revision is not a number): reload the page."
-        )
-    return int(sent)
-
-
 @vary_on_headers("HX-Request")
 @require_POST
 def code_rename(request: HttpRequest, study: str, code: str) -> HttpResponse:
@@ -396,7 +385,7 @@ def code_rename(request: HttpRequest, study: str, code: str) -> HttpResponse:
         code = codebook.code_rename(
             member=member,
             code=code,
-            revision=_revision(request),
+            revision=posted_revision(request),
             request=request,
             **form.cleaned_data,
         )
@@ -429,7 +418,7 @@ def code_redefine(request: HttpRequest, study: str, code: str) -> HttpResponse:
             # A parent hidden from the member is not offered, and stays.
             parent=code.parent if parent_hidden else data["parent"],
             reason=data["reason"],
-            revision=_revision(request),
+            revision=posted_revision(request),
             request=request,
         )
     except ValidationError as error:
@@ -452,7 +441,7 @@ def code_merge(request: HttpRequest, study: str, code: str) -> HttpResponse:
             code=code,
             into=form.cleaned_data["into"],
             reason=form.cleaned_data["reason"],
-            revision=_revision(request),
+            revision=posted_revision(request),
             request=request,
         )
     except ValidationError as error:
@@ -485,7 +474,7 @@ def code_split(request: HttpRequest, study: str, code: str) -> HttpResponse:
             description=form.cleaned_data["description"],
             codings=form.chosen(),
             reason=form.cleaned_data["reason"],
-            revision=_revision(request),
+            revision=posted_revision(request),
             request=request,
         )
     except ValidationError as error:
@@ -508,7 +497,7 @@ def code_retire(request: HttpRequest, study: str, code: str) -> HttpResponse:
             member=member,
             code=code,
             reason=form.cleaned_data["reason"],
-            revision=_revision(request),
+            revision=posted_revision(request),
             request=request,
         )
     except ValidationError as error:

@@ -26,6 +26,7 @@ from coding import codebook
 from coding.models import Code
 from studies.access import study_access
 from studies.models import Membership, Role, Study
+from studies.revisions import posted_revision
 from themes import board, lead_review
 from themes.forms_board import (
     HOLDING,
@@ -212,18 +213,6 @@ def theme_page(request: HttpRequest, study: str, theme: UUID) -> HttpResponse:
 # Changes ----------------------------------------------------------------------------------------
 
 
-def _revision(request: HttpRequest) -> int | None:
-    """The revision of the theme the form was made from (None from a client that sends none)."""
-    sent = request.POST.get("revision", "").strip()
-    if not sent:
-        return None
-    if not sent.isdigit():
-        raise ValidationError(
-            "This form is damaged (its revision is not a number): reload the page."
-        )
-    return int(sent)
-
-
 def _back(study: Study, request: HttpRequest) -> Theme | None:
     """The theme whose page a form was sent from, to go back to (else the board)."""
     try:
@@ -321,7 +310,7 @@ def theme_edit(request: HttpRequest, study: str, theme: UUID) -> HttpResponse:
         theme = board.theme_edit(
             member=member,
             theme=theme,
-            revision=_revision(request),
+            revision=posted_revision(request),
             request=request,
             **form.cleaned_data,
         )
@@ -344,7 +333,7 @@ def theme_status(request: HttpRequest, study: str, theme: UUID) -> HttpResponse:
             theme=theme,
             status=form.cleaned_data["status"],
             reason=form.cleaned_data["reason"],
-            revision=_revision(request),
+            revision=posted_revision(request),
             request=request,
         )
     except ValidationError as error:

@@ -21,6 +21,7 @@ from coding.models import Code, Coding
 from coding.retrieve import in_context
 from studies.access import study_access
 from studies.models import Membership, Participant, Role, Study
+from studies.revisions import posted_revision
 from themes import review
 from themes.models import Theme
 
@@ -290,18 +291,6 @@ def extract_review(request: HttpRequest, study: str, theme: str, coding: str) ->
     )
 
 
-def _revision(request: HttpRequest) -> int | None:
-    """The revision of the theme the form was made from (None from a client that sends none)."""
-    sent = request.POST.get("revision", "").strip()
-    if not sent:
-        return None
-    if not sent.isdigit():
-        raise ValidationError(
-            "This form is damaged (its revision is not a number): reload the page."
-        )
-    return int(sent)
-
-
 @vary_on_headers("HX-Request")
 @require_POST
 def code_move_out(request: HttpRequest, study: str, theme: str, code: str) -> HttpResponse:
@@ -312,7 +301,11 @@ def code_move_out(request: HttpRequest, study: str, theme: str, code: str) -> Ht
     params = _return_params(request)
     try:
         holding = review.theme_code_move_out(
-            member=member, theme=theme, code=code, revision=_revision(request), request=request
+            member=member,
+            theme=theme,
+            code=code,
+            revision=posted_revision(request),
+            request=request,
         )
     except ValidationError as error:
         status = 409 if isinstance(error, review.Stale) else 422

@@ -15,7 +15,7 @@ from django.db.models import Exists, F, OuterRef, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
-from coding.models import PALETTE, Code, CodeEvent, CodeKind, Coding, Decision, Memo, _blinding
+from coding.models import PALETTE, Code, CodeEvent, CodeKind, Coding, Decision, Memo, blinding
 from studies.audit import Action, audit
 from studies.models import Membership, Role
 
@@ -51,7 +51,7 @@ def code_may_edit(member: Membership, code: Code) -> bool:
 def member_is_blinded(member: Membership) -> bool:
     """Whether an open round hides some coding from this member (the same rule as
     `Coding.objects.visible_to`). Counts recorded for everybody are then not shown to them."""
-    transcripts, _others, _see_none = _blinding(member)
+    transcripts, _others, _see_none = blinding(member)
     return transcripts.exists()
 
 

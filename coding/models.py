@@ -60,7 +60,7 @@ class RoundCoder(models.Model):
         return f"{self.coder} in {self.round}"
 
 
-def _blinding(member: Membership) -> tuple[models.QuerySet, models.QuerySet, bool]:
+def blinding(member: Membership) -> tuple[models.QuerySet, models.QuerySet, bool]:
     """What an open round hides from this member: (its transcripts, whose codes, whether the
     member's own work is hidden too). A viewer sees no coder's work on any open round's
     transcripts; a coder in an open round sees only their own there."""
@@ -78,7 +78,7 @@ class CodeQuerySet(models.QuerySet):
     def visible_to(self, member: Membership) -> "CodeQuerySet":
         """The study's codes this member may see: not those of the other coders of an open round
         the member codes in (for a viewer, not those of any open round's coders)."""
-        _transcripts, others, _see_none = _blinding(member)
+        _transcripts, others, _see_none = blinding(member)
         return self.filter(study_id=member.study_id).exclude(created_by__in=others)
 
 
@@ -187,7 +187,7 @@ class CodingQuerySet(models.QuerySet):
             version__transcript__study_id=member.study_id,
             version__transcript__state=TranscriptState.LOCKED,
         )
-        transcripts, others, see_none = _blinding(member)
+        transcripts, others, see_none = blinding(member)
         hidden = Q(version__transcript__in=transcripts)
         if not see_none:
             hidden &= ~Q(coder_id=member.user_id)

@@ -29,7 +29,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from coding import agreement
-from coding.models import AgreementRun, Code, Coding, CodingRound, RoundCoder, _blinding
+from coding.models import AgreementRun, Code, Coding, CodingRound, RoundCoder, blinding
 from coding.reconcile.alignment_keys import code_keys, key_of
 from studies.audit import Action, audit
 from studies.models import AnalysisMode, Membership, Role, Study
@@ -71,7 +71,7 @@ class Blind:
     """What open rounds hide from a member: the coders whose work is blind to them (the other
     coders of a round they code in; for a viewer, every coder of an open round) and the
     transcripts on which others' codings are hidden. From the querysets' own rule
-    (`coding.models._blinding`), so that the two cannot drift apart."""
+    (`coding.models.blinding`), so that the two cannot drift apart."""
 
     member: Membership
     coders: frozenset[int]
@@ -79,7 +79,7 @@ class Blind:
 
     @classmethod
     def of(cls, member: Membership) -> "Blind":
-        transcripts, others, _see_none = _blinding(member)
+        transcripts, others, _see_none = blinding(member)
         return cls(
             member=member,
             coders=frozenset(others.values_list("coder_id", flat=True)),

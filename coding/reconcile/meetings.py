@@ -24,7 +24,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import dateformat, timezone
 
-from coding.models import Code, Coding, Decision, Meeting, _blinding
+from coding.models import Code, Coding, Decision, Meeting, blinding
 from studies.audit import Action, audit
 from studies.models import Membership, Role
 
@@ -42,7 +42,7 @@ class Stale(ValidationError):
 def decisions_visible_to(member: Membership) -> QuerySet:
     """The study's decisions this member may see: all of them, except those of a reconciliation
     whose coding round is still open, on a transcript that round hides from the member."""
-    transcripts, _others, _see_none = _blinding(member)
+    transcripts, _others, _see_none = blinding(member)
     return Decision.objects.filter(reconciliation__study_id=member.study_id).exclude(
         Q(reconciliation__coding_round__closed_at__isnull=True)
         & Q(reconciliation__coding_round__isnull=False)
